@@ -1,0 +1,45 @@
+// apply(): the one deterministic function that turns journal records into
+// metadata-store changes. The live MDS path, restart replay, standby replay,
+// fsck's journal check and the torture harness all call it; there is no
+// second implementation of the semantics.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "fs/meta_store.h"
+#include "fs/ops.h"
+
+namespace baton::fs {
+
+struct JournaledOp {
+  uint64_t lsn = 0;
+  OpRecord rec;
+};
+
+struct ApplyResult {
+  Reply reply;                // the answer (also stored in the exactly-once table)
+  std::vector<Ino> orphaned;  // inodes whose last link went away in this op
+  bool duplicate = false;     // (session, request id) already applied: reply is the stored one
+  bool skipped = false;       // lsn <= applied_lsn: already in the store (idempotent replay)
+};
+
+// Applies ops in one LMDB write transaction, and sets applied_lsn to the last
+// LSN in the same transaction. Ops with lsn <= applied_lsn are skipped.
+// A failing operation (ENOENT, EACCES, ...) is a normal result in its reply,
+// not an error; the returned Status is non-ok only when the store itself
+// fails (I/O, map full -> kNoSpace, corruption), and then nothing was applied.
+Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results);
+
+// Serves a query (IsQuery(op)) from a read transaction.
+Reply Query(MetaStore& store, const Request& req);
+
+// Looks up the exactly-once table: the stored reply of (session, request_id).
+StatusOr<Reply> LookupStoredReply(MetaStore& store, uint64_t session_id, uint64_t request_id);
+
+// Inodes on the orphan list (nlink 0, kept while open somewhere).
+StatusOr<std::vector<Ino>> ListOrphans(MetaStore& store);
+
+}  // namespace baton::fs

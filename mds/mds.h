@@ -1,0 +1,34 @@
+// The metadata server process: `baton mds VOLUME --listen ADDR:PORT`.
+//
+// RunMds opens the volume, takes the writer lock (DESIGN invariant 5), raises
+// the epoch, replays the journal tail into the metadata store, opens the
+// journal for appending and serves clients until SIGTERM/SIGINT (or
+// RequestMdsStop()). It returns a process exit code:
+//   0  clean stop
+//   1  fail-stop (journal write/fsync error, store error, corruption)
+//   2  the volume is served by another MDS (writer lock busy), or bad options
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace baton::mds {
+
+struct MdsOptions {
+  std::string volume_path;
+  std::string listen_addr = "127.0.0.1:7070";  // host:port (IPv4 literal or "localhost")
+  bool wait_for_lock = false;                  // standby: wait for the writer lock instead of exiting 2
+  uint32_t checkpoint_interval_ms = 30000;     // MetaStore::Sync + Journal::Trim at most this often
+  uint64_t checkpoint_records = 100000;        // ... or after this many records
+  uint32_t orphan_grace_ms = 30000;            // startup orphans are reclaimed after this unless re-opened
+  uint32_t max_batch_records = 1024;           // group-commit batch bound
+  bool install_signal_handlers = true;         // SIGTERM/SIGINT -> clean stop (tools/ wants true)
+  std::string holder_description;              // text for the lock file; default "baton mds pid N at ADDR"
+};
+
+int RunMds(const MdsOptions& options);
+
+// Asks a running RunMds (in this process) to stop cleanly; async-signal-safe.
+void RequestMdsStop();
+
+}  // namespace baton::mds
