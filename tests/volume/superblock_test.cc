@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(slot_round_trip) {
   BOOST_TEST(slot.size() == kSuperblockSlotBytes);
   Superblock out;
   BOOST_REQUIRE(DecodeSuperblockSlot(slot, &out).ok());
-  BOOST_TEST(out.volume_id == sb.volume_id);
+  BOOST_TEST((out.volume_id == sb.volume_id));
   BOOST_TEST(out.epoch == sb.epoch);
   BOOST_TEST(out.generation == sb.generation);
   BOOST_TEST(out.created_ns == sb.created_ns);
@@ -158,6 +158,6 @@ BOOST_AUTO_TEST_CASE(volume_id_text_round_trip) {
   std::string s = FormatVolumeId(id);
   BOOST_TEST(s.size() == 36u);
   BOOST_REQUIRE(ParseVolumeId(s, &back));
-  BOOST_TEST(back == id);
+  BOOST_TEST((back == id));
   BOOST_TEST(!ParseVolumeId("not-a-uuid", &back));
 }

@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(mkfs_creates_a_volume_that_opens) {
   BOOST_TEST(fsys::exists(v + "/meta"));
   auto vol = Volume::Open(Env::Default(), v);
   BOOST_REQUIRE_MESSAGE(vol.ok(), vol.status().ToString());
-  BOOST_TEST((*vol)->superblock().volume_id == sb->volume_id);
+  BOOST_TEST(((*vol)->superblock().volume_id == sb->volume_id));
   BOOST_TEST((*vol)->superblock().label == "data");
   // The metadata store holds the root directory and nothing applied.
   fs::StoreOptions so;

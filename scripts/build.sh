@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Configures and builds BatonFS into BUILD_DIR (default: build/).
+#   BATON_WERROR=ON|OFF  (default ON)   BATON_SANITIZE=ON|OFF (default OFF)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DBATON_WERROR="${BATON_WERROR:-ON}" -DBATON_SANITIZE="${BATON_SANITIZE:-OFF}" >/dev/null
+ninja -C "$build" -j"$(nproc)" "$@"

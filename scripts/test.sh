@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, builds
+# with warnings as errors, runs every test with CTest, then builds with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests again.
+#
+# Every process the tests start runs in this script's own process group; on
+# exit (pass, fail or interrupt) stragglers in that group are killed, so a
+# failed run leaves no server behind.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [ "${BATON_TEST_IN_GROUP:-}" != 1 ]; then
+  export BATON_TEST_IN_GROUP=1
+  set +e
+  setsid bash "$0" "$@" &
+  child=$!
+  trap 'kill -TERM -- -$child 2>/dev/null' INT TERM
+  wait $child
+  rc=$?
+  kill -KILL -- -$child 2>/dev/null || true
+  exit $rc
+fi
+
+start=$(date +%s)
+bash scripts/install-deps.sh
+echo "== build (warnings are errors)"
+BUILD_DIR=$root/build BATON_WERROR=ON bash scripts/build.sh
+echo "== tests"
+ctest --test-dir build --output-on-failure -j2 --timeout 900
+echo "== sanitizer build (ASan + UBSan)"
+BUILD_DIR=$root/build-asan BATON_WERROR=ON BATON_SANITIZE=ON bash scripts/build.sh
+echo "== unit tests under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2 -L unit --timeout 900
+echo "== all tests passed in $(( $(date +%s) - start )) s"

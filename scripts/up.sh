@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds, creates a local volume (once)
+# and starts an active MDS and a standby MDS on it.
+#
+#   BATON_HOME    where the volume, logs and pid files live (default /var/lib/batonfs)
+#   BATON_PORT    port of the active MDS (default 7070; the standby uses +1)
+#
+# Run it again at any time: it rebuilds, keeps the volume and restarts no MDS
+# that is still running. `bash scripts/down.sh` stops the MDS processes.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+home=${BATON_HOME:-/var/lib/batonfs}
+port=${BATON_PORT:-7070}
+vol=$home/volume
+baton=$root/build/tools/baton
+
+bash "$root/scripts/install-deps.sh"
+BUILD_DIR=$root/build BATON_WERROR=OFF bash "$root/scripts/build.sh" baton
+mkdir -p "$home"
+if [ ! -e "$vol/superblock" ]; then
+  "$baton" mkfs "$vol" --label local
+fi
+
+start_mds() {  # name port extra-args...
+  local name=$1 p=$2; shift 2
+  local pidf=$home/$name.pid
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    echo "$name MDS already running (pid $(cat "$pidf"))"
+    return
+  fi
+  nohup "$baton" mds "$vol" --listen "127.0.0.1:$p" "$@" >>"$home/$name.log" 2>&1 &
+  echo $! >"$pidf"
+  echo "$name MDS started (pid $!, 127.0.0.1:$p, log $home/$name.log)"
+}
+start_mds mds-a "$port"
+sleep 0.5
+start_mds mds-b "$((port + 1))" --wait
+sleep 0.5
+if ! kill -0 "$(cat "$home/mds-a.pid")" 2>/dev/null; then
+  echo "the first MDS exited; its log:" >&2
+  tail -n 20 "$home/mds-a.log" >&2
+  exit 1
+fi
+echo
+echo "BatonFS is up: volume $vol, active MDS 127.0.0.1:$port, standby 127.0.0.1:$((port + 1)) (waits for the writer lock)."
+echo "The FUSE client (baton mount) is not built yet; see README.md for what works today."
