@@ -23,7 +23,7 @@ class Checksummer {
   uint64_t Digest() const { return XXH3_64bits_digest(&state_); }
 
  private:
-  XXH3_state_t state_;
+  XXH3_state_t state_{};  // value-initialised: XXH3 reset reads state_.seed (gcc -Wmaybe-uninitialized)
 };
 
 // Folds a 128-bit volume id into a 64-bit seed.

@@ -1,0 +1,299 @@
+// Recovery reader. Stops at the first problem; never skips a bad record.
+//
+// Recovery decisions (tests/journal/journal_recovery_cases_test.cc
+// enumerates every row):
+//
+//  #  | situation                                                  | result
+//  ---+------------------------------------------------------------+--------------------------
+//  1  | record valid, LSN == expected, epoch == segment epoch       | record
+//  2  | record valid (checksum, volume) but LSN != expected         | kCorruption (gap/repeat)
+//  3  | record short/bad at end of the last segment, nothing valid  | kEndOfLog (torn tail)
+//     | after it                                                   |
+//  4  | record bad, a valid record follows in the same segment     | kCorruption (seg, offset,
+//     |                                                            |   expected LSN)
+//  5  | record bad (or segment ends) before the next segment's      | kCorruption
+//     | first LSN is reached                                       |
+//  6  | record of another volume (volume id or seed mismatch)      | invalid record: row 3/4/5
+//  7  | record epoch != its segment header's epoch                 | invalid record: row 3/4/5
+//  8  | record in a renamed/recycled file (seed has the old seq)   | invalid record: row 3/4/5
+//  9  | segment records at LSN >= next segment's first LSN         | ignored (deposed writer;
+//     |                                                            |   the next segment wins)
+//  10 | next segment's first LSN > LSN reached (missing segment)   | kCorruption
+//  11 | segment epoch < previous segment's epoch                   | kCorruption
+//  12 | bad header (magic/checksum/volume/seq) on a non-last seg   | kCorruption
+//  13 | bad header on the last segment, no valid record in it      | kEndOfLog (crash while
+//     |                                                            |   creating it)
+//  14 | bad header on the last segment, a valid record in it       | kCorruption
+//  15 | unsupported format version in any segment                  | kUnsupported
+//  16 | from_lsn < first LSN present (trimmed)                     | kNotFound at Open
+//  17 | clean end of the last segment                              | kEndOfLog
+#include <algorithm>
+#include <cassert>
+#include <limits>
+
+#include "base/coding.h"
+#include "journal/journal.h"
+#include "journal/journal_codec.h"
+#include "journal/journal_format.h"
+#include "journal/journal_recovery.h"
+
+namespace baton::journal {
+
+namespace f = format;
+
+std::string SegmentPath(const std::string& dir, uint64_t seq) { return JoinPath(dir, f::SegmentFileName(seq)); }
+
+namespace {
+
+struct Seg {
+  uint64_t seq = 0;
+  bool header_ok = false;
+  SegmentHeader hdr;
+  std::string error;
+};
+
+std::string Where(uint64_t seq, uint64_t offset) {
+  return "segment " + f::SegmentFileName(seq) + " offset " + std::to_string(offset);
+}
+
+StatusOr<std::string> ReadSegmentBytes(Env* env, const std::string& path) {
+  BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenOptions{.read_only = true}));
+  BATON_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  std::string data;
+  BATON_RETURN_IF_ERROR(file->PRead(0, size, &data));
+  BATON_RETURN_IF_ERROR(file->Close());
+  return data;
+}
+
+// True if any record that passes every check (epoch 0 = any epoch) starts at
+// or after `pos`.
+bool AnyValidRecordFrom(std::string_view data, size_t pos, uint64_t seed, const VolumeId& vol, uint64_t epoch) {
+  std::string magic;
+  PutU32(&magic, f::kRecordMagic);
+  for (size_t at = data.find(magic, pos); at != std::string_view::npos; at = data.find(magic, at + 1)) {
+    RecordHeader h;
+    std::string_view payload;
+    if (DecodeRecordAt(data, at, seed, vol, &h, &payload) == RecordCheck::kOk && (epoch == 0 || h.epoch == epoch)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+class SegmentReader final : public JournalReader {
+ public:
+  SegmentReader(Env* env, std::string dir, const VolumeId& vol) : env_(env), dir_(std::move(dir)), vol_(vol) {}
+
+  Status Init(uint64_t from_lsn);
+  Status Next(Record* out) override;
+  uint64_t next_lsn() const override { return expected_lsn_; }
+
+  void FillRecovery(RecoveryResult* r) const;
+
+ private:
+  Status ListSegments();
+  Status CheckHeaders();
+  Status CheckTrailingBadSegment(const Seg& s);
+  Status ReadOne(Record* out, bool* got);
+  Status LoadCurrent();
+  Status BadRecord(const char* reason);
+  bool IsLastValid(size_t i) const { return i + 1 >= valid_count_; }
+  uint64_t StopLsn() const {
+    return IsLastValid(cur_) ? std::numeric_limits<uint64_t>::max() : segs_[cur_ + 1].hdr.first_lsn;
+  }
+
+  Env* env_;
+  std::string dir_;
+  VolumeId vol_;
+  std::vector<Seg> segs_;   // seq order; only the last may have a bad header
+  size_t valid_count_ = 0;  // segs_[0, valid_count_) have valid headers
+  size_t cur_ = 0;          // segment being read
+  bool loaded_ = false;
+  std::string data_;        // bytes of segs_[cur_]
+  size_t pos_ = 0;          // next record offset in data_
+  uint64_t seed_ = 0;
+  uint64_t expected_lsn_ = 1;
+  uint64_t from_lsn_ = 0;
+  Status final_;            // sticky kEndOfLog / kCorruption once reached
+};
+
+Status SegmentReader::ListSegments() {
+  BATON_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(dir_));
+  for (const std::string& name : names) {
+    Seg s;
+    if (!f::ParseSegmentFileName(name, &s.seq)) continue;
+    std::string head;
+    BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->OpenFile(JoinPath(dir_, name), {.read_only = true}));
+    BATON_RETURN_IF_ERROR(file->PRead(0, f::kSegmentHeaderSize, &head));
+    BATON_RETURN_IF_ERROR(file->Close());
+    Status st = DecodeSegmentHeader(head, &s.hdr);
+    if (st.code() == Code::kUnsupported) return Status::Unsupported(Where(s.seq, 0) + ": " + st.message());
+    if (!st.ok()) {
+      s.error = st.message();
+    } else if (!(s.hdr.volume_id == vol_)) {
+      s.error = "segment of another volume";
+    } else if (s.hdr.seq != s.seq) {
+      s.error = "header seq " + std::to_string(s.hdr.seq) + " does not match the file name (recycled segment)";
+    } else {
+      s.header_ok = true;
+    }
+    segs_.push_back(std::move(s));
+  }
+  std::sort(segs_.begin(), segs_.end(), [](const Seg& a, const Seg& b) { return a.seq < b.seq; });
+  return Status::Ok();
+}
+
+Status SegmentReader::CheckHeaders() {
+  for (size_t i = 0; i < segs_.size(); i++) {
+    const Seg& s = segs_[i];
+    if (!s.header_ok && i + 1 < segs_.size()) {
+      return Status::Corruption(Where(s.seq, 0) + ": bad segment header (" + s.error + ") before later segments");
+    }
+    if (!s.header_ok) return CheckTrailingBadSegment(s);
+    valid_count_ = i + 1;
+    if (i > 0 && s.hdr.epoch < segs_[i - 1].hdr.epoch) {
+      return Status::Corruption(Where(s.seq, 0) + ": epoch " + std::to_string(s.hdr.epoch) +
+                                " lower than previous segment's " + std::to_string(segs_[i - 1].hdr.epoch));
+    }
+    if (i > 0 && s.hdr.first_lsn < segs_[i - 1].hdr.first_lsn) {
+      return Status::Corruption(Where(s.seq, 0) + ": first LSN " + std::to_string(s.hdr.first_lsn) +
+                                " lower than previous segment's");
+    }
+  }
+  return Status::Ok();
+}
+
+Status SegmentReader::CheckTrailingBadSegment(const Seg& s) {
+  BATON_ASSIGN_OR_RETURN(std::string data, ReadSegmentBytes(env_, JoinPath(dir_, f::SegmentFileName(s.seq))));
+  if (AnyValidRecordFrom(data, 0, f::RecordSeed(vol_.bytes, s.seq), vol_, 0)) {
+    return Status::Corruption(Where(s.seq, 0) + ": bad segment header (" + s.error + ") but valid records in it");
+  }
+  return Status::Ok();
+}
+
+Status SegmentReader::Init(uint64_t from_lsn) {
+  BATON_RETURN_IF_ERROR(ListSegments());
+  BATON_RETURN_IF_ERROR(CheckHeaders());
+  from_lsn_ = from_lsn;
+  if (valid_count_ == 0) {
+    final_ = Status::EndOfLog("empty journal");
+    return Status::Ok();
+  }
+  uint64_t first = segs_[0].hdr.first_lsn;
+  if (from_lsn != 0 && from_lsn < first) {
+    return Status::NotFound("journal LSN " + std::to_string(from_lsn) + " was trimmed; first LSN present is " +
+                            std::to_string(first));
+  }
+  while (cur_ + 1 < valid_count_ && segs_[cur_ + 1].hdr.first_lsn <= from_lsn) cur_++;
+  expected_lsn_ = segs_[cur_].hdr.first_lsn;
+  return Status::Ok();
+}
+
+Status SegmentReader::LoadCurrent() {
+  const Seg& s = segs_[cur_];
+  if (s.hdr.first_lsn != expected_lsn_) {
+    return Status::Corruption(Where(s.seq, 0) + ": first LSN " + std::to_string(s.hdr.first_lsn) +
+                              " but log reached LSN " + std::to_string(expected_lsn_) + " (missing segment)");
+  }
+  BATON_ASSIGN_OR_RETURN(data_, ReadSegmentBytes(env_, JoinPath(dir_, f::SegmentFileName(s.seq))));
+  pos_ = f::kSegmentHeaderSize;
+  seed_ = f::RecordSeed(vol_.bytes, s.seq);
+  loaded_ = true;
+  return Status::Ok();
+}
+
+Status SegmentReader::BadRecord(const char* reason) {
+  const Seg& s = segs_[cur_];
+  std::string what = Where(s.seq, pos_) + ": " + reason + " (expected LSN " + std::to_string(expected_lsn_) + ")";
+  if (!IsLastValid(cur_)) return Status::Corruption(what + "; later segments follow");
+  if (AnyValidRecordFrom(data_, pos_ + 1, seed_, vol_, s.hdr.epoch)) {
+    return Status::Corruption(what + "; a valid record follows");
+  }
+  return Status::EndOfLog("torn tail at " + what);
+}
+
+Status SegmentReader::ReadOne(Record* out, bool* got) {
+  *got = false;
+  if (!loaded_) BATON_RETURN_IF_ERROR(LoadCurrent());
+  const Seg& s = segs_[cur_];
+  if (expected_lsn_ >= StopLsn()) {  // row 9: the rest was written by a deposed writer
+    cur_++;
+    loaded_ = false;
+    return Status::Ok();
+  }
+  if (pos_ == data_.size()) {
+    if (IsLastValid(cur_)) return Status::EndOfLog();
+    return Status::Corruption(Where(s.seq, pos_) + ": segment ends at LSN " + std::to_string(expected_lsn_) +
+                              " but the next segment starts at LSN " + std::to_string(StopLsn()));
+  }
+  RecordHeader h;
+  std::string_view payload;
+  RecordCheck check = DecodeRecordAt(data_, pos_, seed_, vol_, &h, &payload);
+  if (check != RecordCheck::kOk) return BadRecord(RecordCheckName(check));
+  if (h.epoch != s.hdr.epoch) return BadRecord("record epoch differs from its segment's epoch");
+  if (h.lsn != expected_lsn_) {
+    return Status::Corruption(Where(s.seq, pos_) + ": record has LSN " + std::to_string(h.lsn) + ", expected LSN " +
+                              std::to_string(expected_lsn_));
+  }
+  *out = Record{h.lsn, h.epoch, h.type, h.flags, std::string(payload), s.seq, pos_};
+  pos_ += f::kRecordHeaderSize + payload.size();
+  expected_lsn_++;
+  *got = true;
+  return Status::Ok();
+}
+
+Status SegmentReader::Next(Record* out) {
+  while (final_.ok()) {
+    bool got = false;
+    Status st = ReadOne(out, &got);
+    if (!st.ok()) {
+      final_ = st;
+      break;
+    }
+    if (got && out->lsn >= from_lsn_) return Status::Ok();
+  }
+  return final_;
+}
+
+void SegmentReader::FillRecovery(RecoveryResult* r) const {
+  r->next_lsn = expected_lsn_;
+  for (const Seg& s : segs_) {
+    r->max_seq = std::max(r->max_seq, s.seq);
+    if (!s.header_ok) {
+      r->bad_trailing_seqs.push_back(s.seq);
+      continue;
+    }
+    r->segments.push_back(SegmentInfo{s.seq, s.hdr.epoch, s.hdr.first_lsn});
+    r->max_epoch = std::max(r->max_epoch, s.hdr.epoch);
+  }
+  if (valid_count_ > 0) {
+    size_t tail = std::min(cur_, valid_count_ - 1);
+    r->has_tail = true;
+    r->tail_seq = segs_[tail].seq;
+    r->tail_offset_bytes = (loaded_ && tail == cur_) ? pos_ : f::kSegmentHeaderSize;
+  }
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<JournalReader>> JournalReader::Open(Env* env, const std::string& dir, const VolumeId& vol,
+                                                             uint64_t from_lsn) {
+  auto reader = std::make_unique<SegmentReader>(env, dir, vol);
+  BATON_RETURN_IF_ERROR(reader->Init(from_lsn));
+  return std::unique_ptr<JournalReader>(std::move(reader));
+}
+
+StatusOr<RecoveryResult> RecoverJournal(Env* env, const std::string& dir, const VolumeId& vol) {
+  SegmentReader reader(env, dir, vol);
+  BATON_RETURN_IF_ERROR(reader.Init(0));
+  Record rec;
+  Status st;
+  while ((st = reader.Next(&rec)).ok()) {
+  }
+  if (!st.IsEndOfLog()) return st;
+  RecoveryResult r;
+  reader.FillRecovery(&r);
+  return r;
+}
+
+}  // namespace baton::journal
