@@ -18,6 +18,9 @@ namespace baton::fs {
 using Ino = uint64_t;
 constexpr Ino kRootIno = 1;
 constexpr size_t kNameMaxBytes = 255;         // NAME_MAX
+// Requests may carry longer names and targets (up to PATH_MAX) so that apply()
+// answers ENAMETOOLONG instead of the decoder treating them as malformed.
+constexpr size_t kWireNameMaxBytes = 4096;
 constexpr size_t kSymlinkMaxBytes = 4095;     // PATH_MAX - 1
 constexpr size_t kXattrNameMaxBytes = 255;    // XATTR_NAME_MAX
 constexpr size_t kXattrValueMaxBytes = 65536; // XATTR_SIZE_MAX

@@ -1,0 +1,70 @@
+// Internals of apply(): the per-batch context and one function per op.
+// Every op function checks everything first and changes the store only after
+// the last check: a kPosix Status (the op's errno) means nothing was changed.
+// Any other non-ok Status is a store failure that aborts the whole batch.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fs/lmdb_txn.h"
+
+#include "fs/apply.h"
+#include "fs/meta_schema.h"
+#include "fs/posix_rules.h"
+#include "fs/store_ops.h"
+
+namespace baton::fs {
+
+struct ApplyCtx {
+  explicit ApplyCtx(TxnRef txn) : t(txn) {}
+  TxnRef t;
+  PersistState st;          // updated in memory, written once per batch
+  uint32_t chunk_bytes = 0;
+  const Stamp* stamp = nullptr;
+  const Request* req = nullptr;
+  ApplyResult* res = nullptr;
+  std::string scratch;      // encode buffer
+  std::string chunk_buf;    // chunk read-modify-write buffer
+  LmdbCursor replies_cur;   // opened once per batch
+  // Sessions touched in this batch, written back once at its end.
+  std::vector<std::pair<uint64_t, SessionVal>> sessions;
+
+  int64_t now() const { return stamp->time_ns; }
+  const Creds& creds() const { return req->creds; }
+};
+
+inline Status Err(int e) { return Status::Posix(e); }
+// Loads an inode named by a request: a missing one is ENOENT.
+Status LoadInode(ApplyCtx& c, Ino ino, InodeRec* out);
+// Loads a directory named by a request: ENOENT / ENOTDIR.
+Status LoadDir(ApplyCtx& c, Ino ino, InodeRec* out);
+Status StoreInode(ApplyCtx& c, const InodeRec& r);
+void SetBlocks(InodeRec* r);
+// Parent directory bookkeeping after an entry change: nlink delta, mtime/ctime.
+Status TouchDir(ApplyCtx& c, Ino dir, int nlink_delta);
+// Drops one link of a non-directory; orphans it at zero.
+Status DropLink(ApplyCtx& c, InodeRec* r);
+// Deletes a directory or reclaimed inode with its xattrs and chunks.
+Status DeleteInode(ApplyCtx& c, const InodeRec& r);
+
+Status ApplyCreate(ApplyCtx& c);   // mknod, mkdir, symlink
+Status ApplyLink(ApplyCtx& c);
+Status ApplyUnlink(ApplyCtx& c);
+Status ApplyRmdir(ApplyCtx& c);
+Status ApplyRename(ApplyCtx& c);
+Status ApplySetattr(ApplyCtx& c);
+Status ApplyWrite(ApplyCtx& c);
+Status ApplyFallocate(ApplyCtx& c);
+Status ApplySetxattr(ApplyCtx& c);
+Status ApplyRemovexattr(ApplyCtx& c);
+Status ApplyReclaim(ApplyCtx& c);
+
+// Data helpers (apply_data.cc). Truncate drops chunks past new_size and cuts
+// the last one; the caller sets the size and stores the inode.
+Status TruncateData(ApplyCtx& c, InodeRec* r, uint64_t new_size);
+// xattr namespace rule for a change: 0 or errno.
+int XattrWriteRule(const Attr& a, const Creds& cr, std::string_view name);
+
+}  // namespace baton::fs

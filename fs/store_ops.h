@@ -1,0 +1,46 @@
+// Typed access to the LMDB schema (fs/meta_schema.h) inside one transaction.
+// Shared by apply(), the queries and the checker. "Not there" is
+// Status::NotFound; malformed values are kCorruption.
+#pragma once
+
+#include <lmdb.h>
+
+#include <string>
+#include <string_view>
+
+#include "fs/meta_schema.h"
+
+namespace baton::fs {
+
+struct TxnRef {
+  MDB_txn* txn;
+  const Dbis& d;
+};
+
+Status GetInode(TxnRef t, Ino ino, InodeRec* out);
+// `scratch` is an encode buffer reused across calls.
+Status PutInode(TxnRef t, const InodeRec& r, std::string* scratch);
+Status DelInode(TxnRef t, Ino ino);
+
+Status GetDentry(TxnRef t, Ino parent, std::string_view name, DentryVal* out);
+// Adds parent/name -> child with the next cookie of `parent` (advanced in
+// place; the caller stores the parent inode).
+Status AddDentry(TxnRef t, InodeRec* parent, std::string_view name, Ino child, uint32_t type);
+// Rewrites the child of an existing entry, keeping its cookie.
+Status SetDentry(TxnRef t, Ino parent, std::string_view name, const DentryVal& v);
+Status DelDentry(TxnRef t, Ino parent, std::string_view name, uint64_t cookie);
+StatusOr<bool> DirIsEmpty(TxnRef t, Ino dir);
+
+// Deletes every key of `dbi` that starts with u64be(ino); adds the value
+// bytes removed to *bytes_removed when non-null.
+Status DelAllOf(TxnRef t, MDB_dbi dbi, Ino ino, uint64_t* bytes_removed);
+
+Status AddOrphan(TxnRef t, Ino ino);
+StatusOr<bool> DelOrphan(TxnRef t, Ino ino);  // true if it was one
+
+// Generic get: NotFound if absent.
+Status GetRaw(TxnRef t, MDB_dbi dbi, MDB_val key, MDB_val* val);
+Status PutRaw(TxnRef t, MDB_dbi dbi, MDB_val key, std::string_view val);
+Status DelRaw(TxnRef t, MDB_dbi dbi, MDB_val key);  // ok if absent
+
+}  // namespace baton::fs
