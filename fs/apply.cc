@@ -52,6 +52,8 @@ Status DeleteInode(ApplyCtx& c, const InodeRec& r) {
 
 namespace {
 
+constexpr uint64_t kPruneEveryRequests = 64;
+
 Status Dispatch(ApplyCtx& c) {
   switch (c.req->op) {
     case Op::kMknod: case Op::kMkdir: case Op::kSymlink: return ApplyCreate(c);
@@ -69,7 +71,8 @@ Status Dispatch(ApplyCtx& c) {
   }
 }
 
-// Drops the session's stored replies below `below` (never the current one).
+// Drops the session's stored replies below `below` (never the current one):
+// one seek, then a walk forward deleting as it goes.
 Status PruneReplies(ApplyCtx& c, uint64_t session, uint64_t below) {
   LmdbCursor& cur = c.replies_cur;
   if (cur.get() == nullptr) BATON_RETURN_IF_ERROR(cur.Open(c.t.txn, c.t.d.replies));
@@ -79,8 +82,7 @@ Status PruneReplies(ApplyCtx& c, uint64_t session, uint64_t below) {
   while (rc == MDB_SUCCESS && k.mv_size == 16 && LoadU64BE(static_cast<char*>(k.mv_data)) == session &&
          LoadU64BE(static_cast<char*>(k.mv_data) + 8) < below) {
     BATON_RETURN_IF_ERROR(LmdbStatus(mdb_cursor_del(cur.get(), 0), "prune reply"));
-    k = start.val();
-    rc = cur.Get(&k, &v, MDB_SET_RANGE);
+    rc = cur.Get(&k, &v, MDB_NEXT);  // after a delete, MDB_NEXT yields the item that followed it
   }
   if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reply cursor");
   return Status::Ok();
@@ -115,7 +117,11 @@ Status FlushSessions(ApplyCtx& c) {
 
 Status RecordOutcome(ApplyCtx& c) {
   const Stamp& s = *c.stamp;
-  BATON_RETURN_IF_ERROR(PruneReplies(c, s.session_id, std::min(s.oldest_unreplied, s.request_id)));
+  // Pruning is lazy but deterministic (a function of the record alone): every
+  // kPruneEveryRequests-th request of a session drops the replies its client
+  // no longer waits for. Keeping a few more replies never breaks exactly-once.
+  if (s.request_id % kPruneEveryRequests == 0)
+    BATON_RETURN_IF_ERROR(PruneReplies(c, s.session_id, std::min(s.oldest_unreplied, s.request_id)));
   Key16 rk = PairKey(s.session_id, s.request_id);
   BATON_RETURN_IF_ERROR(PutRaw(c.t, c.t.d.replies, rk.val(), EncodeReply(c.res->reply)));
   BATON_ASSIGN_OR_RETURN(SessionVal * sv, SessionOf(c, s.session_id));
