@@ -3,13 +3,17 @@
 // RunMds opens the volume, takes the writer lock (DESIGN invariant 5), raises
 // the epoch, replays the journal tail into the metadata store, opens the
 // journal for appending and serves clients until SIGTERM/SIGINT (or
-// RequestMdsStop()). It returns a process exit code:
+// RequestMdsStop()). A signal before serving (a waiting standby, replay) ends
+// the process at once with 0. Threads and data path: mds/server.h,
+// mds/sequencer.h; wire format: docs/format/wire-protocol.md.
+// It returns a process exit code:
 //   0  clean stop
 //   1  fail-stop (journal write/fsync error, store error, corruption)
 //   2  the volume is served by another MDS (writer lock busy), or bad options
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace baton::mds {
@@ -17,13 +21,15 @@ namespace baton::mds {
 struct MdsOptions {
   std::string volume_path;
   std::string listen_addr = "127.0.0.1:7070";  // host:port (IPv4 literal or "localhost")
-  bool wait_for_lock = false;                  // standby: wait for the writer lock instead of exiting 2
+  bool wait_for_lock = false;                  // standby: poll the writer lock (every 10 ms) instead of exiting 2
   uint32_t checkpoint_interval_ms = 30000;     // MetaStore::Sync + Journal::Trim at most this often
   uint64_t checkpoint_records = 100000;        // ... or after this many records
   uint32_t orphan_grace_ms = 30000;            // startup orphans are reclaimed after this unless re-opened
   uint32_t max_batch_records = 1024;           // group-commit batch bound
   bool install_signal_handlers = true;         // SIGTERM/SIGINT -> clean stop (tools/ wants true)
   std::string holder_description;              // text for the lock file; default "baton mds pid N at ADDR"
+  // Called once serving, with the bound address (useful with port 0).
+  std::function<void(const std::string& bound_addr)> on_serving;
 };
 
 int RunMds(const MdsOptions& options);

@@ -11,10 +11,8 @@ namespace baton::proto {
 namespace {
 
 uint64_t FrameChecksum(std::string_view header24, std::string_view payload) {
-  Checksummer c(kFrameChecksumSeed);
-  c.Update(header24);
-  c.Update(payload);
-  return c.Digest();
+  // Chained: the header's hash seeds the payload's hash.
+  return Checksum64(payload, Checksum64(header24, kFrameChecksumSeed));
 }
 
 bool KnownKind(uint16_t k) { return k >= 1 && k <= kMaxFrameKind; }

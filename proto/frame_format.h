@@ -8,8 +8,8 @@
 //   10     2    opcode       fs::Op for kRequest/kReply (informational), else 0
 //   12     4    flags        0 (reserved; receivers ignore unknown bits)
 //   16     8    request_id   the session's request id (kRequest/kReply), else 0
-//   24     8    checksum     xxHash3-64, seed kFrameChecksumSeed, over bytes
-//                            [0, 24) of the header followed by the payload
+//   24     8    checksum     XXH3_64(payload, seed = XXH3_64(header bytes
+//                            [0, 24), seed = kFrameChecksumSeed))
 //   32     ...  payload
 //
 // A receiver checks magic and payload_len before allocating anything, and

@@ -1,0 +1,108 @@
+// The client library: one session with the active MDS, used by the FUSE
+// client, the tools and the tests.
+//
+// Call() is thread-safe and pipelined: many threads may have requests in
+// flight on the one connection. A writer mutex serialises frames on the
+// socket; one reader thread matches replies to callers by request id.
+//
+// Session rules (docs/format/wire-protocol.md): request ids increase per
+// session; every kRequest carries the lowest request id still awaiting a
+// reply. On connection loss the reader thread reconnects (every
+// reconnect_interval_ms, trying each address in turn), re-opens the same
+// session id, re-sends kOpen for every inode this client holds open (so the
+// MDS keeps those orphans), then re-sends every unanswered request in
+// request-id order with its original request id; the MDS's exactly-once table
+// answers any that were already applied with the original reply. Callers
+// wait through the outage (call_timeout_ms < 0: forever).
+//
+// The MDS replies only after a request is durable, so an answered request is
+// never kept or re-sent.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "fs/ops.h"
+#include "proto/messages.h"
+
+namespace baton::client {
+
+struct ClientOptions {
+  std::string client_name = "baton-client";
+  int64_t call_timeout_ms = -1;                // < 0: wait forever
+  uint32_t reconnect_interval_ms = 100;
+  uint32_t connect_timeout_ms = 1000;          // one connect + handshake attempt
+  int64_t initial_connect_timeout_ms = 10000;  // Connect() gives up after this
+};
+
+struct ClientStats {
+  uint64_t calls = 0;
+  uint64_t reconnects = 0;       // successful re-connections after a loss
+  uint64_t resent_requests = 0;  // requests re-sent after reconnects
+  uint64_t resent_opens = 0;
+};
+
+class Client {
+ public:
+  static StatusOr<std::unique_ptr<Client>> Connect(const std::vector<std::string>& addresses,
+                                                   const ClientOptions& options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends one request and waits for its reply. A file-system error is in
+  // reply.err; a non-ok Status means no answer (timeout, client closed).
+  StatusOr<fs::Reply> Call(const fs::Request& req);
+
+  uint64_t session_id() const;
+  uint64_t epoch() const;
+  ClientStats stats() const;
+  // Closes the session's connection; pending calls fail with kClosed.
+  void Close();
+  // Test hook: breaks the current connection as a network reset would.
+  void BreakConnectionForTest();
+
+ private:
+  struct Pending;
+  Client(std::vector<std::string> addresses, const ClientOptions& options);
+  Status ConnectOnce(int* fd, proto::HelloReply* hello);
+  bool Reconnect();
+  void ReaderLoop();
+  void OnReply(uint64_t request_id, const std::string& payload);
+  void Disconnect(uint64_t gen);
+  void SendIfConnected(const std::shared_ptr<Pending>& p);
+  Status SendLocked(int fd, const Pending& p, uint64_t oldest);
+  std::shared_ptr<Pending> AddPendingLocked(const fs::Request& req, bool internal);
+  std::vector<std::shared_ptr<Pending>> CollectResendLocked();
+  void Install(int fd, const proto::HelloReply& hello, bool first);
+
+  std::vector<std::string> addresses_;
+  ClientOptions options_;
+  std::thread reader_;
+
+  std::mutex write_mu_;  // held while writing to the socket; taken before mu_
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int fd_ = -1;                 // GUARDED_BY(mu_); closed only with write_mu_ held too
+  uint64_t gen_ = 0;            // GUARDED_BY(mu_): connection generation
+  bool connected_ = false;      // GUARDED_BY(mu_)
+  bool closing_ = false;        // GUARDED_BY(mu_)
+  uint64_t session_id_ = 0;     // GUARDED_BY(mu_)
+  uint64_t epoch_ = 0;          // GUARDED_BY(mu_)
+  uint64_t next_request_id_ = 1;                         // GUARDED_BY(mu_)
+  std::map<uint64_t, std::shared_ptr<Pending>> pending_;  // GUARDED_BY(mu_): unanswered, by request id
+  std::map<fs::Ino, fs::Request> opens_;                  // GUARDED_BY(mu_): the kOpen of each open inode
+  ClientStats stats_;                                     // GUARDED_BY(mu_)
+};
+
+// One STATUS exchange with the MDS at addr (no session).
+StatusOr<proto::StatusInfo> QueryStatus(const std::string& addr, int timeout_ms);
+
+}  // namespace baton::client

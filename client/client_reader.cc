@@ -1,0 +1,131 @@
+// The client's reader thread: matches replies to callers, and on a lost
+// connection reconnects, re-opens the session and re-sends.
+#include <sys/socket.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "base/log.h"
+#include "client/client.h"
+#include "client/pending.h"
+#include "proto/frame.h"
+#include "proto/net.h"
+
+namespace baton::client {
+
+void Client::ReaderLoop() {
+  for (;;) {
+    int fd;
+    uint64_t gen;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (closing_) return;
+      fd = connected_ ? fd_ : -1;
+      gen = gen_;
+    }
+    if (fd < 0) {
+      if (!Reconnect()) std::this_thread::sleep_for(std::chrono::milliseconds(options_.reconnect_interval_ms));
+      continue;
+    }
+    proto::FrameDecoder dec;
+    proto::Frame f;
+    Status st;
+    while ((st = proto::ReadFrame(fd, &dec, &f)).ok()) {
+      if (f.kind == proto::FrameKind::kReply) {
+        OnReply(f.request_id, f.payload);
+        continue;
+      }
+      if (f.kind == proto::FrameKind::kError) {
+        proto::ErrorBody e;
+        if (proto::DecodeErrorBody(f.payload, &e).ok()) st = Status::IOError("MDS error: " + e.message);
+      } else {
+        st = Status::Corruption("unexpected frame kind " + std::to_string(static_cast<int>(f.kind)));
+      }
+      break;
+    }
+    if (st.code() != Code::kClosed) LOG_WARN("client", "connection lost: %s", st.ToString().c_str());
+    Disconnect(gen);
+  }
+}
+
+void Client::OnReply(uint64_t request_id, const std::string& payload) {
+  fs::Reply rep;
+  Status st = fs::DecodeReply(payload, &rep);
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return;  // a duplicate answer, or a timed-out call
+  if (!st.ok()) {
+    LOG_WARN("client", "undecodable reply to request %llu: %s", static_cast<unsigned long long>(request_id),
+             st.ToString().c_str());
+    rep = fs::Reply{};
+    rep.err = EIO;
+  }
+  Pending& p = *it->second;
+  if (p.req.op == fs::Op::kOpen && rep.err == 0) opens_[p.req.ino] = p.req;
+  if (p.req.op == fs::Op::kOpen && rep.err != 0 && p.internal) opens_.erase(p.req.ino);
+  if (p.req.op == fs::Op::kRelease) opens_.erase(p.req.ino);
+  p.reply = std::move(rep);
+  p.done = true;
+  pending_.erase(it);
+  cv_.notify_all();
+}
+
+void Client::Disconnect(uint64_t gen) {
+  int fd;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (gen != gen_ || !connected_) return;
+    fd = fd_;
+    ::shutdown(fd, SHUT_RDWR);  // unblocks a writer stuck in send
+  }
+  // Only this thread installs connections, so fd_ is still fd here.
+  std::lock_guard<std::mutex> w(write_mu_);
+  std::lock_guard<std::mutex> l(mu_);
+  proto::CloseFd(fd);
+  fd_ = -1;
+  connected_ = false;
+}
+
+// Queues a re-open of every open inode, then collects every unanswered
+// request: re-opens first, then the rest in request-id (original) order.
+std::vector<std::shared_ptr<Client::Pending>> Client::CollectResendLocked() {
+  std::vector<std::shared_ptr<Pending>> opens, rest;
+  uint64_t first_new = next_request_id_;
+  for (const auto& [ino, req] : opens_) opens.push_back(AddPendingLocked(req, true));
+  for (const auto& [rid, p] : pending_) {
+    if (rid < first_new) rest.push_back(p);
+  }
+  stats_.resent_opens += opens.size();
+  stats_.resent_requests += rest.size();
+  opens.insert(opens.end(), rest.begin(), rest.end());
+  for (auto& p : opens) p->sent_gen = gen_;
+  return opens;
+}
+
+bool Client::Reconnect() {
+  int fd = -1;
+  proto::HelloReply hello;
+  if (!ConnectOnce(&fd, &hello).ok()) return false;
+  std::lock_guard<std::mutex> w(write_mu_);
+  Install(fd, hello, false);
+  std::vector<std::shared_ptr<Pending>> resend;
+  uint64_t oldest = 0;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    resend = CollectResendLocked();
+    oldest = pending_.empty() ? 0 : pending_.begin()->first;
+    LOG_INFO("client", "session %016llx reconnected (epoch %llu); re-sending %zu requests",
+             static_cast<unsigned long long>(session_id_), static_cast<unsigned long long>(epoch_),
+             resend.size());
+  }
+  for (const auto& p : resend) {
+    if (!SendLocked(fd, *p, oldest).ok()) {
+      ::shutdown(fd, SHUT_RDWR);  // the reader notices and reconnects again
+      break;
+    }
+  }
+  return true;
+}
+
+}  // namespace baton::client

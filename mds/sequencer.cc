@@ -1,0 +1,229 @@
+#include "mds/sequencer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+#include "base/log.h"
+
+namespace baton::mds {
+
+struct Sequencer::Slot {
+  fs::OpRecord rec;
+  std::vector<ReplyFn> waiters;  // empty for internal records
+};
+
+namespace {
+bool TakesNewIno(fs::Op op) { return op == fs::Op::kMknod || op == fs::Op::kMkdir || op == fs::Op::kSymlink; }
+}  // namespace
+
+Sequencer::Sequencer(Env* env, fs::MetaStore* store, journal::Journal* journal, OpenTable* opens,
+                     const SequencerOptions& options)
+    : env_(env), store_(store), journal_(journal), opens_(opens), options_(options) {}
+
+Sequencer::~Sequencer() { Stop(); }
+
+Status Sequencer::Start() {
+  BATON_ASSIGN_OR_RETURN(fs::StoreState st, store_->ReadState());
+  BATON_ASSIGN_OR_RETURN(std::vector<fs::Ino> orphans, fs::ListOrphans(*store_));
+  next_ino_ = st.next_ino;
+  applied_lsn_ = st.applied_lsn;
+  orphans_.insert(orphans.begin(), orphans.end());
+  startup_orphans_ = orphans_;
+  uint64_t now = env_->NowMonotonicNanos();
+  grace_deadline_ns_ = now + uint64_t{options_.orphan_grace_ms} * 1000000;
+  last_checkpoint_ns_ = now;
+  if (!orphans.empty()) {
+    LOG_INFO("mds", "%zu orphan inodes at startup; reclaimed in %u ms unless re-opened", orphans.size(),
+             options_.orphan_grace_ms);
+  }
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void Sequencer::Submit(Submission s) {
+  std::lock_guard<std::mutex> l(mu_);
+  queue_.push_back(std::move(s));
+  cv_.notify_one();
+}
+
+void Sequencer::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t Sequencer::applied_lsn() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return applied_lsn_;
+}
+
+void Sequencer::FailStop(const char* what, const Status& s) {
+  LOG_ERROR("mds", "fail-stop: %s failed: %s; exiting without replying", what, s.ToString().c_str());
+  std::_Exit(1);
+}
+
+void Sequencer::Loop() {
+  std::vector<Submission> batch;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) break;
+      while (!queue_.empty() && batch.size() < options_.max_batch_records) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    MaybeReclaimStartupOrphans();
+    if (!batch.empty() || !reclaim_queue_.empty()) RunBatch(batch);
+    MaybeCheckpoint(false);
+  }
+  MaybeCheckpoint(true);
+}
+
+void Sequencer::RunBatch(std::vector<Submission>& batch) {
+  std::vector<Slot> slots;
+  std::vector<std::pair<ReplyFn, fs::Reply>> now;  // answered after this batch is durable
+  std::map<std::pair<uint64_t, uint64_t>, size_t> in_batch;
+  for (Submission& s : batch) {
+    auto key = std::make_pair(s.session_id, s.request_id);
+    auto it = in_batch.find(key);
+    if (it != in_batch.end()) {  // a resend of a request in this very batch
+      slots[it->second].waiters.push_back(std::move(s.reply));
+      continue;
+    }
+    if (Classify(s, slots, now)) in_batch[key] = slots.size() - 1;
+  }
+  AddReclaims(slots);
+  if (!slots.empty()) CommitSlots(slots);
+  for (auto& [fn, rep] : now) fn(rep);
+}
+
+// Returns true when s became a new slot.
+bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots,
+                         std::vector<std::pair<ReplyFn, fs::Reply>>& now) {
+  if (s.req.op == fs::Op::kFsync) {
+    now.emplace_back(std::move(s.reply), fs::Reply{});
+    return false;
+  }
+  if (s.req.op == fs::Op::kRelease) {
+    HandleRelease(s.session_id, s.req.ino);
+    now.emplace_back(std::move(s.reply), fs::Reply{});
+    return false;
+  }
+  StatusOr<fs::Reply> stored = fs::LookupStoredReply(*store_, s.session_id, s.request_id);
+  if (stored.ok()) {
+    LOG_INFO("mds", "session %016llx request %llu: resent, answered from the exactly-once table",
+             static_cast<unsigned long long>(s.session_id), static_cast<unsigned long long>(s.request_id));
+    now.emplace_back(std::move(s.reply), std::move(stored).value());
+    return false;
+  }
+  if (!stored.status().IsNotFound()) FailStop("exactly-once lookup", stored.status());
+  StampInto(s, slots);
+  return true;
+}
+
+void Sequencer::StampInto(Submission& s, std::vector<Slot>& slots) {
+  Slot slot;
+  fs::Stamp& st = slot.rec.stamp;
+  st.session_id = s.session_id;
+  st.request_id = s.request_id;
+  st.oldest_unreplied = std::min(s.oldest_unreplied, s.request_id);
+  last_time_ns_ = std::max(last_time_ns_, env_->NowRealtimeNanos());
+  st.time_ns = last_time_ns_;
+  if (TakesNewIno(s.req.op)) st.new_ino = next_ino_++;
+  slot.rec.req = std::move(s.req);
+  slot.waiters.push_back(std::move(s.reply));
+  slots.push_back(std::move(slot));
+}
+
+void Sequencer::AddReclaims(std::vector<Slot>& slots) {
+  for (fs::Ino ino : reclaim_queue_) {
+    if (opens_->IsOpen(ino) || orphans_.count(ino) == 0) continue;
+    Slot slot;
+    last_time_ns_ = std::max(last_time_ns_, env_->NowRealtimeNanos());
+    slot.rec.stamp.time_ns = last_time_ns_;
+    slot.rec.req.op = fs::Op::kReclaim;
+    slot.rec.req.ino = ino;
+    orphans_.erase(ino);
+    startup_orphans_.erase(ino);
+    slots.push_back(std::move(slot));
+  }
+  reclaim_queue_.clear();
+}
+
+void Sequencer::CommitSlots(std::vector<Slot>& slots) {
+  std::vector<std::string> payloads;
+  std::vector<journal::RecordIn> records;
+  payloads.reserve(slots.size());
+  for (const Slot& s : slots) payloads.push_back(fs::EncodeOpRecord(s.rec));
+  for (const std::string& p : payloads) records.push_back({fs::kJournalTypeOp, p});
+  StatusOr<uint64_t> first = journal_->AppendBatch(records);
+  if (!first.ok()) FailStop("journal append", first.status());
+  std::vector<fs::JournaledOp> ops(slots.size());
+  for (size_t i = 0; i < slots.size(); i++) {
+    ops[i].lsn = *first + i;
+    ops[i].rec = slots[i].rec;
+  }
+  std::vector<fs::ApplyResult> results;
+  Status st = fs::ApplyBatch(*store_, ops, &results);
+  if (!st.ok()) FailStop("apply", st);
+  assert(results.size() == slots.size());
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    applied_lsn_ = ops.back().lsn;
+  }
+  records_since_checkpoint_ += slots.size();
+  for (size_t i = 0; i < slots.size(); i++) {
+    NoteOrphans(results[i].orphaned);
+    for (ReplyFn& fn : slots[i].waiters) fn(results[i].reply);
+  }
+}
+
+void Sequencer::NoteOrphans(const std::vector<fs::Ino>& orphaned) {
+  for (fs::Ino ino : orphaned) {
+    orphans_.insert(ino);
+    if (!opens_->IsOpen(ino)) reclaim_queue_.insert(ino);
+  }
+}
+
+void Sequencer::HandleRelease(uint64_t session_id, fs::Ino ino) {
+  if (opens_->Release(session_id, ino) && orphans_.count(ino) != 0 && startup_orphans_.count(ino) == 0) {
+    reclaim_queue_.insert(ino);
+  }
+}
+
+void Sequencer::MaybeReclaimStartupOrphans() {
+  if (startup_orphans_.empty() || env_->NowMonotonicNanos() < grace_deadline_ns_) return;
+  for (fs::Ino ino : startup_orphans_) {
+    if (!opens_->IsOpen(ino)) reclaim_queue_.insert(ino);
+  }
+  // Those still open are now ordinary orphans: reclaimed at their last release.
+  startup_orphans_.clear();
+}
+
+void Sequencer::MaybeCheckpoint(bool force) {
+  uint64_t now = env_->NowMonotonicNanos();
+  bool due = records_since_checkpoint_ >= options_.checkpoint_records ||
+             now - last_checkpoint_ns_ >= uint64_t{options_.checkpoint_interval_ms} * 1000000;
+  if (records_since_checkpoint_ == 0 || !(due || force)) return;
+  uint64_t lsn = applied_lsn();
+  Status st = store_->Sync();
+  if (!st.ok()) FailStop("metadata store sync", st);
+  st = journal_->Trim(lsn);
+  if (!st.ok()) FailStop("journal trim", st);
+  LOG_INFO("mds", "checkpoint at lsn %llu (%llu records since the last)", static_cast<unsigned long long>(lsn),
+           static_cast<unsigned long long>(records_since_checkpoint_));
+  records_since_checkpoint_ = 0;
+  last_checkpoint_ns_ = now;
+}
+
+}  // namespace baton::mds

@@ -1,0 +1,73 @@
+// MdsServer: the TCP front of the MDS.
+//
+// Threading (simple and robust on purpose): one accept thread polls the
+// listening socket; every accepted connection gets its own thread that reads
+// frames with blocking recv. Queries are served on that thread from an LMDB
+// read transaction (fs::Query); mutations, kFsync and kRelease go to the
+// Sequencer, whose thread sends their replies. Writes to a socket are
+// serialised by a per-connection mutex. A bad frame (or any protocol
+// violation) logs one line naming the peer and the problem and closes that
+// connection only. Connection threads that ended are reaped by the accept
+// thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "fs/meta_store.h"
+#include "mds/open_table.h"
+#include "mds/sequencer.h"
+#include "proto/frame.h"
+#include "proto/messages.h"
+
+namespace baton::mds {
+
+struct ServerOptions {
+  std::string listen_addr;  // host:port; port 0 picks a free port
+  uint64_t epoch = 0;
+  std::vector<std::string> mds_addresses;  // told to clients in HELLO_REPLY (default: our address)
+};
+
+class MdsServer {
+ public:
+  MdsServer(fs::MetaStore* store, Sequencer* sequencer, OpenTable* opens, const ServerOptions& options);
+  ~MdsServer();
+  Status Start();
+  // Stops accepting, closes every connection, joins every thread.
+  void Stop();
+  const std::string& address() const { return address_; }
+  uint64_t session_count() const;
+
+ private:
+  struct Conn;
+  void AcceptLoop();
+  void ReapFinished();
+  void Serve(std::shared_ptr<Conn> c);
+  Status HandleFrame(const std::shared_ptr<Conn>& c, const proto::Frame& f);
+  Status HandleHello(const std::shared_ptr<Conn>& c, const proto::Frame& f);
+  Status HandleRequest(const std::shared_ptr<Conn>& c, const proto::Frame& f);
+  Status SendStatus(const std::shared_ptr<Conn>& c);
+  uint64_t NewSessionId();
+
+  fs::MetaStore* store_;
+  Sequencer* sequencer_;
+  OpenTable* opens_;
+  ServerOptions options_;
+  std::string address_;
+  int listen_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread accept_thread_;
+
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<Conn>> conns_;  // GUARDED_BY(mu_)
+  std::set<uint64_t> sessions_;               // GUARDED_BY(mu_): every session seen by this MDS
+};
+
+}  // namespace baton::mds
