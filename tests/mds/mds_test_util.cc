@@ -101,6 +101,7 @@ bool MdsProcess::Start(int timeout_ms) { return Spawn() && WaitReady(timeout_ms)
 bool MdsProcess::Spawn() {
   Kill9();
   std::string grace = std::to_string(orphan_grace_ms_);
+  std::string checkpoint = std::to_string(checkpoint_interval_ms);
   std::string spec = volume_ + "|" + address_ + "|" + grace + "|" + (standby_ ? "1" : "0");
   bool real = UseRealBinary();
   std::string bin = real ? std::getenv("BATON_BIN") : "/proc/self/exe";
@@ -114,7 +115,7 @@ bool MdsProcess::Spawn() {
     if (log >= 0) ::dup2(log, 2);
     if (real) {
       ::execl(bin.c_str(), bin.c_str(), "mds", volume_.c_str(), "--listen", address_.c_str(), "--orphan-grace-ms",
-              grace.c_str(), "--checkpoint-interval-ms", "500", standby_ ? "--wait" : nullptr,
+              grace.c_str(), "--checkpoint-interval-ms", checkpoint.c_str(), standby_ ? "--wait" : nullptr,
               static_cast<char*>(nullptr));
     } else {
       ::setenv(kChildEnv, spec.c_str(), 1);

@@ -65,6 +65,12 @@ class MdsProcess {
   std::string volume_, address_, log_path_;
   uint32_t orphan_grace_ms_;
   bool standby_;
+
+ public:
+  // Passed as --checkpoint-interval-ms to the real binary (the self-exec
+  // mode keeps the MDS default). Tests that replay the whole journal from
+  // scratch set it high so no segment is trimmed.
+  uint32_t checkpoint_interval_ms = 500;
   pid_t pid_ = -1;
 };
 
