@@ -20,6 +20,7 @@ const char* CodeName(Code c) {
     case Code::kClosed: return "closed";
     case Code::kTimeout: return "timeout";
     case Code::kPosix: return "error";
+    case Code::kTooLarge: return "too large";
   }
   return "unknown";
 }

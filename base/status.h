@@ -31,6 +31,7 @@ enum class Code : int {
   kClosed,           // connection or object closed
   kTimeout,
   kPosix,            // a file-system error with an errno (posix_errno())
+  kTooLarge,         // one unit of work exceeds a fixed limit (e.g. an LMDB transaction's dirty pages)
 };
 
 class [[nodiscard]] Status {
@@ -48,6 +49,7 @@ class [[nodiscard]] Status {
   static Status EndOfLog(std::string m = "end of log") { return Status(Code::kEndOfLog, std::move(m)); }
   static Status Closed(std::string m) { return Status(Code::kClosed, std::move(m)); }
   static Status Timeout(std::string m) { return Status(Code::kTimeout, std::move(m)); }
+  static Status TooLarge(std::string m) { return Status(Code::kTooLarge, std::move(m)); }
   // A file-system level error (ENOENT, EEXIST, ...) returned by apply().
   static Status Posix(int err, std::string m = {}) { return Status(Code::kPosix, std::move(m), err); }
 
@@ -63,6 +65,7 @@ class [[nodiscard]] Status {
   bool IsEndOfLog() const { return code_ == Code::kEndOfLog; }
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsFenced() const { return code_ == Code::kFenced; }
+  bool IsTooLarge() const { return code_ == Code::kTooLarge; }
 
   // The one explicit way to drop a Status on the floor.
   void PermitUnchecked() const {}

@@ -41,18 +41,38 @@ Status DropLink(ApplyCtx& c, InodeRec* r) {
 }
 
 Status DeleteInode(ApplyCtx& c, const InodeRec& r) {
-  uint64_t bytes = 0;
-  BATON_RETURN_IF_ERROR(DelAllOf(c.t, c.t.d.xattrs, r.attr.ino, nullptr));
-  BATON_RETURN_IF_ERROR(DelAllOf(c.t, c.t.d.chunks, r.attr.ino, &bytes));
+  uint64_t bytes = 0, charge = InodeCharge(r.target.size());
+  BATON_RETURN_IF_ERROR(DelAllOf(c.t, c.t.d.xattrs, r.attr.ino, nullptr, &charge));
+  BATON_RETURN_IF_ERROR(DelAllOf(c.t, c.t.d.chunks, r.attr.ino, &bytes, &charge));
   BATON_RETURN_IF_ERROR(DelInode(c.t, r.attr.ino));
   c.st.bytes_stored -= std::min(bytes, c.st.bytes_stored);
+  Charge(c, 0, charge);
   if (c.st.inode_count > 0) c.st.inode_count--;
   return Status::Ok();
 }
 
-namespace {
+Status CheckRoom(ApplyCtx& c, uint64_t growth_bytes) {
+  if (c.st.used_bytes > c.st.capacity_bytes || growth_bytes > c.st.capacity_bytes - c.st.used_bytes)
+    return Err(ENOSPC);
+  return Status::Ok();
+}
 
-constexpr uint64_t kPruneEveryRequests = 64;
+void Charge(ApplyCtx& c, uint64_t add_bytes, uint64_t remove_bytes) {
+  c.st.used_bytes += add_bytes;
+  c.st.used_bytes -= std::min(remove_bytes, c.st.used_bytes);
+}
+
+Status AddEntry(ApplyCtx& c, InodeRec* parent, std::string_view name, Ino child, uint32_t type) {
+  Charge(c, DentryCharge(name.size()), 0);
+  return AddDentry(c.t, parent, name, child, type);
+}
+
+Status DelEntry(ApplyCtx& c, Ino parent, std::string_view name, uint64_t cookie) {
+  Charge(c, 0, DentryCharge(name.size()));
+  return DelDentry(c.t, parent, name, cookie);
+}
+
+namespace {
 
 Status Dispatch(ApplyCtx& c) {
   switch (c.req->op) {
@@ -71,83 +91,9 @@ Status Dispatch(ApplyCtx& c) {
   }
 }
 
-// Drops the session's stored replies below `below` (never the current one):
-// one seek, then a walk forward deleting as it goes.
-Status PruneReplies(ApplyCtx& c, uint64_t session, uint64_t below) {
-  LmdbCursor& cur = c.replies_cur;
-  if (cur.get() == nullptr) BATON_RETURN_IF_ERROR(cur.Open(c.t.txn, c.t.d.replies));
-  Key16 start = PairKey(session, 0);
-  MDB_val k = start.val(), v;
-  int rc = cur.Get(&k, &v, MDB_SET_RANGE);
-  while (rc == MDB_SUCCESS && k.mv_size == 16 && LoadU64BE(static_cast<char*>(k.mv_data)) == session &&
-         LoadU64BE(static_cast<char*>(k.mv_data) + 8) < below) {
-    BATON_RETURN_IF_ERROR(LmdbStatus(mdb_cursor_del(cur.get(), 0), "prune reply"));
-    rc = cur.Get(&k, &v, MDB_NEXT);  // after a delete, MDB_NEXT yields the item that followed it
-  }
-  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reply cursor");
-  return Status::Ok();
-}
-
-// The batch's cached copy of a session row (read from the store once).
-StatusOr<SessionVal*> SessionOf(ApplyCtx& c, uint64_t session) {
-  for (auto& [id, val] : c.sessions)
-    if (id == session) return &val;
-  SessionVal sv;
-  Key8 sk = InoKey(session);
-  MDB_val v;
-  Status got = GetRaw(c.t, c.t.d.sessions, sk.val(), &v);
-  if (got.ok()) {
-    BATON_RETURN_IF_ERROR(DecodeSession(View(v), &sv));
-  } else if (!got.IsNotFound()) {
-    return got;
-  }
-  c.sessions.emplace_back(session, sv);
-  return &c.sessions.back().second;
-}
-
-Status FlushSessions(ApplyCtx& c) {
-  for (auto& [id, val] : c.sessions) {
-    char buf[kSessionValueBytes];
-    EncodeSession(val, buf);
-    Key8 sk = InoKey(id);
-    BATON_RETURN_IF_ERROR(PutRaw(c.t, c.t.d.sessions, sk.val(), std::string_view(buf, sizeof(buf))));
-  }
-  return Status::Ok();
-}
-
-Status RecordOutcome(ApplyCtx& c) {
-  const Stamp& s = *c.stamp;
-  // Pruning is lazy but deterministic (a function of the record alone): every
-  // kPruneEveryRequests-th request of a session drops the replies its client
-  // no longer waits for. Keeping a few more replies never breaks exactly-once.
-  if (s.request_id % kPruneEveryRequests == 0)
-    BATON_RETURN_IF_ERROR(PruneReplies(c, s.session_id, std::min(s.oldest_unreplied, s.request_id)));
-  Key16 rk = PairKey(s.session_id, s.request_id);
-  BATON_RETURN_IF_ERROR(PutRaw(c.t, c.t.d.replies, rk.val(), EncodeReply(c.res->reply)));
-  BATON_ASSIGN_OR_RETURN(SessionVal * sv, SessionOf(c, s.session_id));
-  sv->last_request_id = std::max(sv->last_request_id, s.request_id);
-  sv->last_seen_ns = std::max(sv->last_seen_ns, s.time_ns);
-  return Status::Ok();
-}
-
-// Returns true (and the stored reply) when (session, request id) was applied.
-StatusOr<bool> FindDuplicate(ApplyCtx& c, const Stamp& s, Reply* out) {
-  if (s.session_id == 0) return false;
-  Key16 rk = PairKey(s.session_id, s.request_id);
-  MDB_val v;
-  Status got = GetRaw(c.t, c.t.d.replies, rk.val(), &v);
-  if (got.IsNotFound()) return false;
-  BATON_RETURN_IF_ERROR(got);
-  BATON_RETURN_IF_ERROR(DecodeReply(View(v), out));
-  return true;
-}
-
 Status ApplyOne(ApplyCtx& c, const OpRecord& rec, ApplyResult* res) {
-  BATON_ASSIGN_OR_RETURN(bool dup, FindDuplicate(c, rec.stamp, &res->reply));
-  if (dup) {
-    res->duplicate = true;
-    return Status::Ok();
-  }
+  BATON_ASSIGN_OR_RETURN(bool done, CheckExactlyOnce(c, rec.stamp, res));
+  if (done) return Status::Ok();
   c.stamp = &rec.stamp;
   c.req = &rec.req;
   c.res = res;
@@ -165,9 +111,19 @@ Status ApplyOne(ApplyCtx& c, const OpRecord& rec, ApplyResult* res) {
   return Status::Ok();
 }
 
+// A version-1 state row has no capacity: record it (from this open's map
+// size, a volume constant) and recount the usage, once.
+Status UpgradeState(ApplyCtx& c, uint64_t map_size_bytes) {
+  c.st.capacity_bytes = CapacityForMapSize(map_size_bytes);
+  BATON_ASSIGN_OR_RETURN(c.st.used_bytes, ComputeUsedBytes(c.t));
+  return Status::Ok();
+}
+
 }  // namespace
 
-Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results) {
+namespace {
+
+Status ApplyInOneTxn(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results) {
   LmdbMetaStore& impl = Impl(store);
   results->clear();
   results->resize(ops.size());
@@ -175,6 +131,7 @@ Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vecto
   BATON_RETURN_IF_ERROR(txn.Begin(impl.env(), false));
   ApplyCtx c{TxnRef{txn.get(), impl.dbis()}};
   BATON_RETURN_IF_ERROR(ReadPersistState(txn.get(), impl.dbis(), &c.st));
+  if (c.st.capacity_bytes == 0) BATON_RETURN_IF_ERROR(UpgradeState(c, store.options().map_size_bytes));
   c.chunk_bytes = c.st.chunk_size_bytes;
   bool changed = false;
   for (size_t i = 0; i < ops.size(); i++) {
@@ -191,6 +148,23 @@ Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vecto
   BATON_RETURN_IF_ERROR(FlushSessions(c));
   BATON_RETURN_IF_ERROR(WritePersistState(txn.get(), impl.dbis(), c.st));
   return txn.Commit();
+}
+
+}  // namespace
+
+// A batch whose transaction outgrows LMDB's dirty-page limit is aborted whole
+// and applied again as two halves (the outcome is the same: ops apply in
+// order either way). Every single op is bounded (1 MiB writes, 64 MiB
+// allocations) so that one op always fits.
+Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results) {
+  Status st = ApplyInOneTxn(store, ops, results);
+  if (!st.IsTooLarge() || ops.size() < 2) return st;
+  const size_t half = ops.size() / 2;
+  std::vector<ApplyResult> second;
+  BATON_RETURN_IF_ERROR(ApplyBatch(store, ops.first(half), results));
+  BATON_RETURN_IF_ERROR(ApplyBatch(store, ops.subspan(half), &second));
+  for (ApplyResult& r : second) results->push_back(std::move(r));
+  return Status::Ok();
 }
 
 }  // namespace baton::fs

@@ -24,13 +24,19 @@ struct ApplyResult {
   std::vector<Ino> orphaned;  // inodes whose last link went away in this op
   bool duplicate = false;     // (session, request id) already applied: reply is the stored one
   bool skipped = false;       // lsn <= applied_lsn: already in the store (idempotent replay)
+  // A late duplicate: its request id is below the session's pruned_below
+  // watermark and it has no stored reply, so it was applied (and its reply
+  // pruned) before. Not applied again; reply.err = ESTALE.
+  bool stale = false;
 };
 
 // Applies ops in one LMDB write transaction, and sets applied_lsn to the last
 // LSN in the same transaction. Ops with lsn <= applied_lsn are skipped.
-// A failing operation (ENOENT, EACCES, ...) is a normal result in its reply,
-// not an error; the returned Status is non-ok only when the store itself
-// fails (I/O, map full -> kNoSpace, corruption), and then nothing was applied.
+// A failing operation (ENOENT, EACCES, ENOSPC by the capacity rule, ...) is a
+// normal result in its reply, not an error; the returned Status is non-ok
+// only when the store itself fails (I/O, a real LMDB map full -> kNoSpace,
+// corruption), never because of what a client asked, and then nothing was
+// applied.
 Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results);
 
 // Serves a query (IsQuery(op)) from a read transaction.

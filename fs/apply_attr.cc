@@ -24,7 +24,9 @@ Status CheckSetattr(const Attr& a, const Creds& cr, const SetattrArgs& s) {
     if (IsDir(a.mode)) return Err(EISDIR);
     if (!IsReg(a.mode)) return Err(EINVAL);
     if (s.size > kFileSizeMaxBytes) return Err(EFBIG);
-    if (int e = CheckAccess(a, cr, kMayWrite)) return Err(e);
+    // ftruncate on a descriptor open for writing: checked at open (Linux).
+    if ((s.valid & kSetSizeOpenFd) == 0)
+      if (int e = CheckAccess(a, cr, kMayWrite)) return Err(e);
   }
   if ((s.valid & kExplicitTimes) && !owner) return Err(EPERM);
   if ((s.valid & kNowTimes) && !owner)
@@ -64,7 +66,8 @@ int XattrWriteRule(const Attr& a, const Creds& cr, std::string_view name) {
     return CheckAccess(a, cr, kMayWrite);
   }
   if (HasPrefix(name, "trusted.")) return cr.uid == 0 ? 0 : EPERM;
-  if (HasPrefix(name, "security.")) return 0;
+  // Without an LSM, Linux needs CAP_SYS_ADMIN to change security.*: root only.
+  if (HasPrefix(name, "security.")) return cr.uid == 0 ? 0 : EPERM;
   return EOPNOTSUPP;  // system.* (ACLs) and unknown namespaces
 }
 
@@ -101,7 +104,11 @@ Status ApplySetxattr(ApplyCtx& c) {
   if (!got.ok() && !got.IsNotFound()) return got;
   if (got.ok() && (q.flags & XATTR_CREATE)) return Err(EEXIST);
   if (got.IsNotFound() && (q.flags & XATTR_REPLACE)) return Err(ENODATA);
+  uint64_t old_charge = got.ok() ? XattrCharge(q.name.size(), v.mv_size) : 0;
+  uint64_t new_charge = XattrCharge(q.name.size(), q.data.size());
+  BATON_RETURN_IF_ERROR(CheckRoom(c, new_charge > old_charge ? new_charge - old_charge : 0));
   // --- mutations
+  Charge(c, new_charge, old_charge);
   BATON_RETURN_IF_ERROR(PutRaw(c.t, c.t.d.xattrs, k.val(), q.data));
   r.attr.ctime_ns = c.now();
   return StoreInode(c, r);
@@ -118,6 +125,7 @@ Status ApplyRemovexattr(ApplyCtx& c) {
   if (got.IsNotFound()) return Err(ENODATA);
   BATON_RETURN_IF_ERROR(got);
   // --- mutations
+  Charge(c, 0, XattrCharge(q.name.size(), v.mv_size));
   BATON_RETURN_IF_ERROR(DelRaw(c.t, c.t.d.xattrs, k.val()));
   r.attr.ctime_ns = c.now();
   return StoreInode(c, r);

@@ -11,7 +11,11 @@
 namespace baton::fs {
 namespace {
 
-constexpr uint64_t kAllocateMaxBytes = 16ull << 30;  // one fallocate record allocates at most this
+// One fallocate record allocates at most this range (any allocating mode);
+// a larger one answers ENOSPC, changing nothing (a client may split it). It
+// bounds the size of one LMDB transaction: 64 MiB of 64 KiB chunks is about
+// 17,000 dirty pages, well below LMDB's limit of 131,072 per transaction.
+constexpr uint64_t kAllocateMaxBytes = 64ull << 20;
 
 struct ChunkRef {
   uint64_t index;
@@ -39,6 +43,7 @@ Status PutChunk(ApplyCtx& c, InodeRec* r, uint64_t index, size_t old_len, std::s
   }
   r->stored_bytes = r->stored_bytes - old_len + bytes.size();
   c.st.bytes_stored = c.st.bytes_stored - old_len + bytes.size();
+  Charge(c, ChunkCharge(bytes.size()), ChunkCharge(old_len));
   return Status::Ok();
 }
 
@@ -115,6 +120,38 @@ Status AllocateRange(ApplyCtx& c, InodeRec* r, uint64_t from, uint64_t to) {
   return Status::Ok();
 }
 
+// How much chunk (old -> new length) grows the charged usage.
+uint64_t ChunkGrowth(uint64_t old_len, uint64_t new_len) {
+  return new_len > old_len ? ChunkCharge(new_len) - ChunkCharge(old_len) : 0;
+}
+
+// Growth of the charged usage if `data` were written at `off`.
+Status WriteGrowth(ApplyCtx& c, const InodeRec& r, uint64_t off, std::string_view data, uint64_t* growth) {
+  const uint64_t cs = c.chunk_bytes;
+  for (uint64_t done = 0; done < data.size();) {
+    uint64_t pos = off + done, in_chunk = pos % cs, n = std::min<uint64_t>(data.size() - done, cs - in_chunk);
+    std::string_view old;
+    BATON_RETURN_IF_ERROR(PeekChunk(c, r.attr.ino, pos / cs, &old));
+    *growth += ChunkGrowth(old.size(), std::max<uint64_t>(old.size(), in_chunk + n));
+    done += n;
+  }
+  return Status::Ok();
+}
+
+// Growth of the charged usage if [from, to) were allocated.
+Status AllocateGrowth(ApplyCtx& c, const InodeRec& r, uint64_t from, uint64_t to, uint64_t* growth) {
+  const uint64_t cs = c.chunk_bytes;
+  std::vector<ChunkRef> have;
+  BATON_RETURN_IF_ERROR(ListChunks(c, r.attr.ino, from / cs, (to + cs - 1) / cs, &have));
+  size_t h = 0;
+  for (uint64_t idx = from / cs; idx * cs < to; idx++) {
+    while (h < have.size() && have[h].index < idx) h++;
+    uint64_t old_len = (h < have.size() && have[h].index == idx) ? have[h].len : 0;
+    *growth += ChunkGrowth(old_len, std::min<uint64_t>(cs, to - idx * cs));
+  }
+  return Status::Ok();
+}
+
 Status CheckDataTarget(const Attr& a, int not_reg_err) {
   if (IsDir(a.mode)) return Err(EISDIR);
   if (!IsReg(a.mode)) return Err(not_reg_err);
@@ -136,9 +173,13 @@ Status ApplyWrite(ApplyCtx& c) {
   BATON_RETURN_IF_ERROR(CheckDataTarget(r.attr, EINVAL));
   uint64_t off = (q.flags & kWriteAppend) ? r.attr.size : q.offset;
   uint64_t len = q.data.size();
+  if (len > kWriteMaxBytes) return Err(EINVAL);  // the codec refuses it too; apply() trusts no record
   if (off > kFileSizeMaxBytes || len > kFileSizeMaxBytes - off) return Err(EFBIG);
   c.res->reply.offset = len;
   if (len == 0) return (c.res->reply.attr = r.attr, Status::Ok());
+  uint64_t growth = 0;
+  BATON_RETURN_IF_ERROR(WriteGrowth(c, r, off, q.data, &growth));
+  BATON_RETURN_IF_ERROR(CheckRoom(c, growth));
   // --- mutations
   const uint64_t cs = c.chunk_bytes;
   for (uint64_t done = 0; done < len;) {
@@ -167,13 +208,18 @@ Status ApplyFallocate(ApplyCtx& c) {
   if (q.offset > kFileSizeMaxBytes || q.length > kFileSizeMaxBytes - q.offset) return Err(EFBIG);
   uint64_t end = q.offset + q.length;
   uint64_t clip = std::min(end, r.attr.size);
-  if (q.flags == 0 && end - std::min(q.offset, end) > kAllocateMaxBytes) return Err(ENOSPC);
+  uint64_t to = q.flags == 0 ? end : clip;  // the range an allocating mode fills
+  if (q.flags != punch && q.offset < to) {
+    if (to - q.offset > kAllocateMaxBytes) return Err(ENOSPC);
+    uint64_t growth = 0;
+    BATON_RETURN_IF_ERROR(AllocateGrowth(c, r, q.offset, to, &growth));
+    BATON_RETURN_IF_ERROR(CheckRoom(c, growth));
+  }
   // --- mutations
   if (q.flags == punch) {
     if (q.offset < clip) BATON_RETURN_IF_ERROR(PunchRange(c, &r, q.offset, clip));
     r.attr.mtime_ns = c.now();
   } else {
-    uint64_t to = q.flags == 0 ? end : clip;
     if (q.offset < to) BATON_RETURN_IF_ERROR(AllocateRange(c, &r, q.offset, to));
     if (end > r.attr.size && q.flags == 0) r.attr.size = end, r.attr.mtime_ns = c.now();
   }

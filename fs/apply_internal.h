@@ -49,6 +49,23 @@ Status DropLink(ApplyCtx& c, InodeRec* r);
 // Deletes a directory or reclaimed inode with its xattrs and chunks.
 Status DeleteInode(ApplyCtx& c, const InodeRec& r);
 
+// The capacity rule: ENOSPC when growing used_bytes by growth_bytes would
+// pass capacity_bytes. Every op that can grow the store calls it before its
+// first change, with an upper bound of its growth.
+Status CheckRoom(ApplyCtx& c, uint64_t growth_bytes);
+// used_bytes += add - remove (never below zero).
+void Charge(ApplyCtx& c, uint64_t add_bytes, uint64_t remove_bytes);
+// Directory entries with their readdir cookie, charged.
+Status AddEntry(ApplyCtx& c, InodeRec* parent, std::string_view name, Ino child, uint32_t type);
+Status DelEntry(ApplyCtx& c, Ino parent, std::string_view name, uint64_t cookie);
+
+// The exactly-once table (apply_session.cc). CheckExactlyOnce returns true
+// when the op must not be applied: a stored reply (res->duplicate) or a late
+// duplicate below the session's watermark (res->stale, ESTALE).
+StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res);
+Status RecordOutcome(ApplyCtx& c);  // stores the reply, prunes now and then
+Status FlushSessions(ApplyCtx& c);  // writes the touched session rows
+
 Status ApplyCreate(ApplyCtx& c);   // mknod, mkdir, symlink
 Status ApplyLink(ApplyCtx& c);
 Status ApplyUnlink(ApplyCtx& c);

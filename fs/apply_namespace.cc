@@ -17,7 +17,9 @@ Status CheckFree(ApplyCtx& c, Ino parent, std::string_view name) {
 Status NewMode(const Request& q, uint32_t* mode) {
   uint32_t perms = q.mode & 07777 & ~q.umask;
   switch (q.op) {
-    case Op::kMkdir: *mode = S_IFDIR | (q.mode & 07777 & ~q.umask); return Status::Ok();
+    // Linux masks mkdir's mode to S_IRWXUGO|S_ISVTX; setgid comes only from
+    // a setgid parent (InitOwner), setuid never.
+    case Op::kMkdir: *mode = S_IFDIR | (q.mode & (0777 | S_ISVTX) & ~q.umask); return Status::Ok();
     case Op::kSymlink:
       if (q.data.empty()) return Err(ENOENT);
       if (q.data.size() > kSymlinkMaxBytes) return Err(ENAMETOOLONG);
@@ -103,9 +105,11 @@ Status ApplyCreate(ApplyCtx& c) {
   BATON_RETURN_IF_ERROR(NewMode(q, &mode));
   if (IsDir(mode) && parent.attr.nlink >= kLinkMax) return Err(EMLINK);
   BATON_RETURN_IF_ERROR(CheckNewIno(c));
-  // --- no failure past this point but a store failure.
   InodeRec n = NewInode(c, parent, mode);
-  BATON_RETURN_IF_ERROR(AddDentry(c.t, &parent, q.name, n.attr.ino, mode & S_IFMT));
+  BATON_RETURN_IF_ERROR(CheckRoom(c, InodeCharge(n.target.size()) + DentryCharge(q.name.size())));
+  // --- no failure past this point but a store failure.
+  Charge(c, InodeCharge(n.target.size()), 0);
+  BATON_RETURN_IF_ERROR(AddEntry(c, &parent, q.name, n.attr.ino, mode & S_IFMT));
   if (IsDir(mode)) parent.attr.nlink++;
   parent.attr.mtime_ns = parent.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, parent));
@@ -127,8 +131,9 @@ Status ApplyLink(ApplyCtx& c) {
   if (src.attr.nlink == 0) return Err(ENOENT);
   if (src.attr.nlink >= kLinkMax) return Err(EMLINK);
   BATON_RETURN_IF_ERROR(CheckFree(c, q.new_parent, q.new_name));
+  BATON_RETURN_IF_ERROR(CheckRoom(c, DentryCharge(q.new_name.size())));
   // --- mutations
-  BATON_RETURN_IF_ERROR(AddDentry(c.t, &dir, q.new_name, src.attr.ino, src.attr.mode & S_IFMT));
+  BATON_RETURN_IF_ERROR(AddEntry(c, &dir, q.new_name, src.attr.ino, src.attr.mode & S_IFMT));
   dir.attr.mtime_ns = dir.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, dir));
   src.attr.nlink++;
@@ -139,14 +144,14 @@ Status ApplyLink(ApplyCtx& c) {
 }
 
 Status ApplyUnlink(ApplyCtx& c) {
-  if (IsDotOrDotDot(c.req->name)) return Err(c.req->name == "." ? EISDIR : ENOTEMPTY);
+  if (IsDotOrDotDot(c.req->name)) return Err(EISDIR);  // as Linux: both name directories
   InodeRec dir, child;
   DentryVal dv;
   BATON_RETURN_IF_ERROR(LoadVictim(c, &dir, &dv, &child));
   if (IsDir(child.attr.mode)) return Err(EISDIR);
   if (int e = CheckSticky(dir.attr, child.attr, c.req->creds)) return Err(e);
   // --- mutations
-  BATON_RETURN_IF_ERROR(DelDentry(c.t, dir.attr.ino, c.req->name, dv.cookie));
+  BATON_RETURN_IF_ERROR(DelEntry(c, dir.attr.ino, c.req->name, dv.cookie));
   dir.attr.mtime_ns = dir.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, dir));
   return DropLink(c, &child);
@@ -164,7 +169,7 @@ Status ApplyRmdir(ApplyCtx& c) {
   BATON_ASSIGN_OR_RETURN(bool empty, DirIsEmpty(c.t, child.attr.ino));
   if (!empty) return Err(ENOTEMPTY);
   // --- mutations
-  BATON_RETURN_IF_ERROR(DelDentry(c.t, dir.attr.ino, c.req->name, dv.cookie));
+  BATON_RETURN_IF_ERROR(DelEntry(c, dir.attr.ino, c.req->name, dv.cookie));
   if (dir.attr.nlink > 2) dir.attr.nlink--;
   dir.attr.mtime_ns = dir.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, dir));

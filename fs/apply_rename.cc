@@ -90,7 +90,9 @@ Status Plan(ApplyCtx& c, RenamePlan* p, bool* noop) {
     if (int e = CheckSticky(to.attr, p->dst.attr, q.creds)) return Err(e);
   BATON_RETURN_IF_ERROR(CheckDirMove(c, p->src, q.parent, q.new_parent));
   if (q.flags & kExchange) return CheckDirMove(c, p->dst, q.new_parent, q.parent);
-  return p->has_dst ? CheckReplace(c, *p) : Status::Ok();
+  if (p->has_dst) return CheckReplace(c, *p);
+  uint64_t add = DentryCharge(q.new_name.size()), drop = DentryCharge(q.name.size());
+  return CheckRoom(c, add > drop ? add - drop : 0);  // a longer name may grow the store
 }
 
 Status DoExchange(ApplyCtx& c, RenamePlan& p) {
@@ -117,7 +119,7 @@ Status DoMove(ApplyCtx& c, RenamePlan& p) {
   bool moved_dir = src_dir && q.parent != q.new_parent;
   int to_delta = moved_dir ? 1 : 0;
   if (p.has_dst) {
-    BATON_RETURN_IF_ERROR(DelDentry(c.t, q.new_parent, q.new_name, p.dst_dv.cookie));
+    BATON_RETURN_IF_ERROR(DelEntry(c, q.new_parent, q.new_name, p.dst_dv.cookie));
     if (IsDir(p.dst.attr.mode)) {
       BATON_RETURN_IF_ERROR(DeleteInode(c, p.dst));
       to_delta--;
@@ -125,10 +127,10 @@ Status DoMove(ApplyCtx& c, RenamePlan& p) {
       BATON_RETURN_IF_ERROR(DropLink(c, &p.dst));
     }
   }
-  BATON_RETURN_IF_ERROR(DelDentry(c.t, q.parent, q.name, p.src_dv.cookie));
+  BATON_RETURN_IF_ERROR(DelEntry(c, q.parent, q.name, p.src_dv.cookie));
   InodeRec to;
   BATON_RETURN_IF_ERROR(GetInode(c.t, q.new_parent, &to));
-  BATON_RETURN_IF_ERROR(AddDentry(c.t, &to, q.new_name, p.src.attr.ino, p.src_dv.type));
+  BATON_RETURN_IF_ERROR(AddEntry(c, &to, q.new_name, p.src.attr.ino, p.src_dv.type));
   to.attr.nlink = static_cast<uint32_t>(static_cast<int64_t>(to.attr.nlink) + to_delta);
   to.attr.mtime_ns = to.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, to));

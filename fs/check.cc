@@ -178,6 +178,9 @@ StatusOr<std::vector<CheckProblem>> CheckNamespace(MetaStore& store, size_t max_
   BATON_RETURN_IF_ERROR(Walk(c, d.orphans, VisitOrphan));
   CheckNodes(c);
   CheckConnected(c);
+  BATON_ASSIGN_OR_RETURN(uint64_t used, ComputeUsedBytes(c.t));
+  if (c.st.capacity_bytes != 0 && used != c.st.used_bytes)
+    c.Report("state", "used_bytes " + Num(c.st.used_bytes) + " but " + Num(used));
   return std::move(c.problems);
 }
 

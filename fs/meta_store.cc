@@ -13,7 +13,8 @@ Status LmdbStatus(int rc, const char* what) {
   std::string m = std::string(what) + ": " + mdb_strerror(rc);
   switch (rc) {
     case MDB_NOTFOUND: return Status::NotFound(m);
-    case MDB_MAP_FULL: case MDB_TXN_FULL: case MDB_PAGE_FULL: case ENOSPC: return Status::NoSpace(m);
+    case MDB_MAP_FULL: case MDB_PAGE_FULL: case ENOSPC: return Status::NoSpace(m);
+    case MDB_TXN_FULL: return Status::TooLarge(m);
     case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID: case MDB_BAD_DBI: case MDB_INCOMPATIBLE:
       return Status::Corruption(m);
     case MDB_VERSION_MISMATCH: return Status::Unsupported(m);
@@ -97,6 +98,7 @@ Status MetaStore::Format(const std::string& dir, const StoreOptions& opts, uint3
   if (opts.read_only) return Status::InvalidArgument("cannot format a read-only store");
   if (opts.chunk_size_bytes < 512 || opts.chunk_size_bytes > (16u << 20))
     return Status::InvalidArgument("chunk size must be 512 B .. 16 MiB");
+  if (opts.map_size_bytes < kMapSizeMinBytes) return Status::InvalidArgument("map size must be at least 16 MiB");
   Env* env = Env::Default();
   BATON_RETURN_IF_ERROR(env->CreateDir(dir));
   if (env->FileExists(JoinPath(dir, "data.mdb")))
@@ -112,6 +114,8 @@ Status MetaStore::Format(const std::string& dir, const StoreOptions& opts, uint3
   st.next_ino = kRootIno + 1;
   st.inode_count = 1;
   st.chunk_size_bytes = opts.chunk_size_bytes;
+  st.capacity_bytes = CapacityForMapSize(opts.map_size_bytes);
+  st.used_bytes = InodeCharge(0);  // the root (no entry)
   BATON_RETURN_IF_ERROR(WritePersistState(txn.get(), d, st));
   BATON_RETURN_IF_ERROR(WriteRoot(txn.get(), d, root_uid, root_gid, now_ns));
   BATON_RETURN_IF_ERROR(txn.Commit());
@@ -145,6 +149,8 @@ StatusOr<StoreState> LmdbMetaStore::ReadState() {
   s.next_ino = p.next_ino;
   s.inode_count = p.inode_count;
   s.bytes_stored = p.bytes_stored;
+  s.capacity_bytes = p.capacity_bytes;
+  s.used_bytes = p.used_bytes;
   return s;
 }
 

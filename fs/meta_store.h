@@ -33,6 +33,10 @@ struct StoreState {
   Ino next_ino = 2;          // lowest inode number never handed out
   uint64_t inode_count = 0;
   uint64_t bytes_stored = 0; // sum of data chunk bytes
+  // The deterministic capacity rule (fs/meta_schema.h "Capacity"): apply()
+  // answers ENOSPC to any op that would take used_bytes past capacity_bytes.
+  uint64_t capacity_bytes = 0;  // fixed at Format from the map size
+  uint64_t used_bytes = 0;      // charged bytes of every inode, entry, xattr and chunk
 };
 
 class MetaStore {

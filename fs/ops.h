@@ -91,6 +91,9 @@ enum SetattrValid : uint32_t {
   kSetAtimeNow = 1u << 6,  // to the record's time
   kSetMtimeNow = 1u << 7,
   kSetCtime = 1u << 8,     // to ctime_ns (rarely used)
+  // With kSetSize: the caller holds the file open for writing (ftruncate), so
+  // write permission was checked at open and truncate needs none (Linux).
+  kSetSizeOpenFd = 1u << 9,
 };
 
 struct SetattrArgs {

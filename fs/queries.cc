@@ -161,17 +161,22 @@ Status QListxattr(QCtx& c) {
   return Status::Ok();
 }
 
+// Blocks from the store's capacity rule (total = capacity_bytes, free =
+// what is left of it), free and avail capped by the disk under the store.
 Status QStatfs(QCtx& c) {
   PersistState st;
   BATON_RETURN_IF_ERROR(ReadPersistState(c.t.txn, c.t.d, &st));
   StatfsInfo& f = c.rep->statfs;
   c.rep->has_statfs = true;
+  uint64_t capacity = st.capacity_bytes != 0 ? st.capacity_bytes : CapacityForMapSize(c.store.options().map_size_bytes);
+  uint64_t room = capacity - std::min(capacity, st.used_bytes);
+  f.blocks_total = capacity / f.block_size;
+  f.blocks_free = f.blocks_avail = room / f.block_size;
   struct statvfs sv {};
   if (::statvfs(c.store.dir().c_str(), &sv) == 0) {
     uint64_t frsize = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
-    f.blocks_total = static_cast<uint64_t>(sv.f_blocks) * frsize / f.block_size;
-    f.blocks_free = static_cast<uint64_t>(sv.f_bfree) * frsize / f.block_size;
-    f.blocks_avail = static_cast<uint64_t>(sv.f_bavail) * frsize / f.block_size;
+    f.blocks_free = std::min(f.blocks_free, static_cast<uint64_t>(sv.f_bfree) * frsize / f.block_size);
+    f.blocks_avail = std::min(f.blocks_avail, static_cast<uint64_t>(sv.f_bavail) * frsize / f.block_size);
   }
   f.files_total = std::max(kFilesMax, st.inode_count);
   f.files_free = f.files_total - st.inode_count;

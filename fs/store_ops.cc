@@ -79,7 +79,7 @@ StatusOr<bool> DirIsEmpty(TxnRef t, Ino dir) {
   return !(kv.mv_size >= 8 && std::memcmp(kv.mv_data, k.b, 8) == 0);
 }
 
-Status DelAllOf(TxnRef t, MDB_dbi dbi, Ino ino, uint64_t* bytes_removed) {
+Status DelAllOf(TxnRef t, MDB_dbi dbi, Ino ino, uint64_t* bytes_removed, uint64_t* charge_removed) {
   LmdbCursor c;
   BATON_RETURN_IF_ERROR(c.Open(t.txn, dbi));
   Key8 k = InoKey(ino);
@@ -87,12 +87,26 @@ Status DelAllOf(TxnRef t, MDB_dbi dbi, Ino ino, uint64_t* bytes_removed) {
   int rc = c.Get(&kv, &v, MDB_SET_RANGE);
   while (rc == MDB_SUCCESS && kv.mv_size >= 8 && std::memcmp(kv.mv_data, k.b, 8) == 0) {
     if (bytes_removed != nullptr) *bytes_removed += v.mv_size;
+    if (charge_removed != nullptr) *charge_removed += RecordCharge(kv.mv_size, v.mv_size);
     BATON_RETURN_IF_ERROR(LmdbStatus(mdb_cursor_del(c.get(), 0), "mdb_cursor_del"));
     kv = k.val();  // re-seek: simple and correct whatever LMDB did with the cursor
     rc = c.Get(&kv, &v, MDB_SET_RANGE);
   }
   if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return LmdbStatus(rc, "cursor");
   return Status::Ok();
+}
+
+StatusOr<uint64_t> ComputeUsedBytes(TxnRef t) {
+  uint64_t used = 0;
+  for (MDB_dbi dbi : {t.d.inodes, t.d.dentries, t.d.dircookies, t.d.xattrs, t.d.chunks}) {
+    LmdbCursor c;
+    BATON_RETURN_IF_ERROR(c.Open(t.txn, dbi));
+    MDB_val k, v;
+    int rc = c.Get(&k, &v, MDB_FIRST);
+    for (; rc == MDB_SUCCESS; rc = c.Get(&k, &v, MDB_NEXT)) used += RecordCharge(k.mv_size, v.mv_size);
+    if (rc != MDB_NOTFOUND) return LmdbStatus(rc, "usage cursor");
+  }
+  return used;
 }
 
 Status AddOrphan(TxnRef t, Ino ino) {

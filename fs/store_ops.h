@@ -32,8 +32,14 @@ Status DelDentry(TxnRef t, Ino parent, std::string_view name, uint64_t cookie);
 StatusOr<bool> DirIsEmpty(TxnRef t, Ino dir);
 
 // Deletes every key of `dbi` that starts with u64be(ino); adds the value
-// bytes removed to *bytes_removed when non-null.
-Status DelAllOf(TxnRef t, MDB_dbi dbi, Ino ino, uint64_t* bytes_removed);
+// bytes removed to *bytes_removed and their RecordCharge to *charge_removed
+// when non-null.
+Status DelAllOf(TxnRef t, MDB_dbi dbi, Ino ino, uint64_t* bytes_removed, uint64_t* charge_removed);
+
+// The charged size of the whole store (state.used_bytes recounted): the
+// RecordCharge of every record of inodes, dentries, dircookies, xattrs and
+// chunks. Used to upgrade a version-1 state row and by the checker.
+StatusOr<uint64_t> ComputeUsedBytes(TxnRef t);
 
 Status AddOrphan(TxnRef t, Ino ino);
 StatusOr<bool> DelOrphan(TxnRef t, Ino ino);  // true if it was one

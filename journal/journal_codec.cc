@@ -56,7 +56,7 @@ void EncodeRecord(const RecordHeader& h, std::string_view payload, uint64_t seed
   PutU16(dst, h.type);
   PutU16(dst, h.flags);
   PutU32(dst, h.payload_length);
-  PutU32(dst, 0);  // reserved
+  PutU32(dst, h.group_remaining);
   PutU64(dst, h.lsn);
   PutU64(dst, h.epoch);
   dst->append(reinterpret_cast<const char*>(h.volume_id.bytes), 16);
@@ -74,7 +74,6 @@ const char* RecordCheckName(RecordCheck c) {
     case RecordCheck::kShort: return "short record";
     case RecordCheck::kBadMagic: return "bad record magic";
     case RecordCheck::kBadLength: return "bad payload length";
-    case RecordCheck::kBadReserved: return "nonzero reserved field";
     case RecordCheck::kBadChecksum: return "bad record checksum";
     case RecordCheck::kWrongVolume: return "record of another volume";
   }
@@ -93,13 +92,13 @@ RecordCheck DecodeRecordAt(std::string_view data, size_t pos, uint64_t seed, con
   sum.Update(std::string_view(p, f::kRecChecksummedHeaderBytes));
   sum.Update(std::string_view(p + f::kRecordHeaderSize, len));
   if (sum.Digest() != LoadU64(p + f::kRecChecksumOffset)) return RecordCheck::kBadChecksum;
-  if (LoadU32(p + f::kRecReservedOffset) != 0) return RecordCheck::kBadReserved;
   std::memcpy(h->volume_id.bytes, p + f::kRecVolumeIdOffset, 16);
   if (!(h->volume_id == vol)) return RecordCheck::kWrongVolume;
   h->type = LoadU16(p + f::kRecTypeOffset);
   h->flags = LoadU16(p + f::kRecFlagsOffset);
   h->payload_length = len;
   h->lsn = LoadU64(p + f::kRecLsnOffset);
+  h->group_remaining = LoadU32(p + f::kRecGroupRemainingOffset);
   h->epoch = LoadU64(p + f::kRecEpochOffset);
   *payload = std::string_view(p + f::kRecordHeaderSize, len);
   return RecordCheck::kOk;

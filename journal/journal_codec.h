@@ -31,6 +31,8 @@ struct RecordHeader {
   uint64_t lsn = 0;
   uint64_t epoch = 0;
   VolumeId volume_id;
+  // Records after this one in the same group write (0 = last of its group).
+  uint32_t group_remaining = 0;
 };
 
 // Appends header and payload of one record to *dst.
@@ -41,7 +43,7 @@ enum class RecordCheck {
   kShort,        // fewer bytes than the header or the payload needs
   kBadMagic,
   kBadLength,    // payload_length > kMaxPayloadBytes
-  kBadReserved,
+  // kBadReserved (nonzero reserved field) retired with format version 2.
   kBadChecksum,
   kWrongVolume,  // checksums (with this seed) but names another volume
 };

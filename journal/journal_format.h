@@ -25,7 +25,9 @@
 //     6    2 flags            bit 0 kRecordFlagSafeToIgnore; bits 1..15 reserved
 //                             (written zero, passed through by the journal)
 //     8    4 payload_length   <= kMaxPayloadBytes
-//    12    4 reserved         zero in version 1; nonzero = invalid record
+//    12    4 group_remaining  records after this one in the same group write
+//                             (the last record of a group has 0); covered by
+//                             the checksum. Was `reserved` (zero) in version 1.
 //    16    8 lsn
 //    24    8 epoch            must equal the segment header's epoch
 //    32   16 volume_id
@@ -34,6 +36,15 @@
 //
 // Invariants: records are back to back (no padding); LSNs are consecutive
 // across the whole journal; a segment's first record has LSN first_lsn.
+//
+// Group writes: the writer puts each group commit (or AppendBatch) in ONE
+// write followed by ONE fdatasync, never starts a group's write before the
+// previous group's sync returned, and never lets a group span a segment roll.
+// So only the final group write of the log can be partly on disk, and the
+// records of a group with first LSN L and n records carry group_remaining
+// n-1, n-2, ..., 0: every record of the group knows the group's last LSN
+// (lsn + group_remaining). The reader uses this to tell a torn final group
+// (end of log) from corruption (journal_reader.cc, decision table row 4a).
 #pragma once
 
 #include <cstddef>
@@ -48,7 +59,11 @@ namespace baton::journal::format {
 
 // ---- segment header ----
 inline constexpr uint64_t kSegmentMagic = 0x0047455346544E42ull;  // "BNTFSEG\0"
-inline constexpr uint32_t kFormatVersion = 1;
+// Version 2 (pre-release): record bytes [12,16) became group_remaining. A
+// version-1 reader would reject those records as "nonzero reserved" and a
+// version-2 reader would misread version-1 records as one-record groups, so
+// the version changed. Version 1 is retired: never reuse it.
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 64;
 inline constexpr uint64_t kSegmentHeaderSeed = 0x6A6F75726E616C31ull;  // "1lanruoj"
 
@@ -78,7 +93,7 @@ inline constexpr size_t kRecMagicOffset = 0;
 inline constexpr size_t kRecTypeOffset = 4;
 inline constexpr size_t kRecFlagsOffset = 6;
 inline constexpr size_t kRecLengthOffset = 8;
-inline constexpr size_t kRecReservedOffset = 12;
+inline constexpr size_t kRecGroupRemainingOffset = 12;
 inline constexpr size_t kRecLsnOffset = 16;
 inline constexpr size_t kRecEpochOffset = 24;
 inline constexpr size_t kRecVolumeIdOffset = 32;
@@ -86,24 +101,30 @@ inline constexpr size_t kRecChecksumOffset = 48;
 static_assert(kRecTypeOffset == kRecMagicOffset + 4);
 static_assert(kRecFlagsOffset == kRecTypeOffset + 2);
 static_assert(kRecLengthOffset == kRecFlagsOffset + 2);
-static_assert(kRecReservedOffset == kRecLengthOffset + 4);
-static_assert(kRecLsnOffset == kRecReservedOffset + 4);
+static_assert(kRecGroupRemainingOffset == kRecLengthOffset + 4);
+static_assert(kRecLsnOffset == kRecGroupRemainingOffset + 4);
 static_assert(kRecEpochOffset == kRecLsnOffset + 8);
 static_assert(kRecVolumeIdOffset == kRecEpochOffset + 8);
 static_assert(kRecChecksumOffset == kRecVolumeIdOffset + 16);
 static_assert(kRecordHeaderSize == kRecChecksumOffset + 8);
-// The checksum covers the header up to (not including) the checksum field.
+// The checksum covers the header up to (not including) the checksum field,
+// so group_remaining is checksummed.
 inline constexpr size_t kRecChecksummedHeaderBytes = kRecChecksumOffset;
+static_assert(kRecGroupRemainingOffset + 4 <= kRecChecksummedHeaderBytes);
 
 // Record flags. A reader that does not know a record's type skips it if
 // kRecordFlagSafeToIgnore is set and must stop otherwise (fs/ decides).
 inline constexpr uint16_t kRecordFlagSafeToIgnore = 1u << 0;
 // Bits 1..15: reserved, written as zero.
 
-// A segment never holds more than this many bytes of records in one group
-// write (the writer splits larger groups).
+// The writer joins waiters into one group write only up to this many bytes
+// (a single AppendBatch larger than this is written alone, as one group).
 inline constexpr size_t kMaxGroupBytes = 16u << 20;
 static_assert(kMaxGroupBytes >= kRecordHeaderSize + kMaxPayloadBytes);
+// At most this many records in one group (one AppendBatch is limited to it,
+// and the writer joins waiters only up to it), so group_remaining < 2^32.
+inline constexpr uint32_t kMaxGroupRecords = 1u << 24;
+static_assert(kMaxGroupRecords - 1 <= UINT32_MAX);
 
 // ---- naming ----
 inline constexpr char kSegmentPrefix[] = "seg-";

@@ -10,7 +10,16 @@
 //  3  | record short/bad at end of the last segment, nothing valid  | kEndOfLog (torn tail)
 //     | after it                                                   |
 //  4  | record bad, a valid record follows in the same segment     | kCorruption (seg, offset,
-//     |                                                            |   expected LSN)
+//     | (and row 4a does not apply)                                |   expected LSN)
+//  4a | last segment, record bad at offset p with expected LSN E,   | kEndOfLog at p (torn final
+//     | valid records V after p (same epoch), and: every record of  |   group; Open truncates at
+//     | V has the same group end X = lsn + group_remaining; the    |   p, next LSN is E)
+//     | group of E ends at X (previous record in the segment has   |
+//     | group_remaining r0 > 0: E-1 + r0 == X; r0 == 0 or no       |
+//     | previous record: E starts a group); every record of V has  |
+//     | E <= lsn <= X (so no valid record lies beyond X)           |
+//  4b | as 4a but V spans two groups, ends below/above the group   | kCorruption
+//     | of E, or holds an LSN < E or > X                           |
 //  5  | record bad (or segment ends) before the next segment's      | kCorruption
 //     | first LSN is reached                                       |
 //  6  | record of another volume (volume id or seed mismatch)      | invalid record: row 3/4/5
@@ -65,6 +74,51 @@ StatusOr<std::string> ReadSegmentBytes(Env* env, const std::string& path) {
   return data;
 }
 
+// A valid record found after a bad one: its LSN and the last LSN of its group.
+struct LaterRecord {
+  uint64_t lsn = 0;
+  uint64_t group_end_lsn = 0;
+  bool group_end_overflows = false;
+};
+
+// Every record that passes every check and has `epoch` and starts at or
+// after `pos`, in file order (row 4a's V).
+std::vector<LaterRecord> ValidRecordsFrom(std::string_view data, size_t pos, uint64_t seed, const VolumeId& vol,
+                                          uint64_t epoch) {
+  std::string magic;
+  PutU32(&magic, f::kRecordMagic);
+  std::vector<LaterRecord> out;
+  for (size_t at = data.find(magic, pos); at != std::string_view::npos; at = data.find(magic, at + 1)) {
+    RecordHeader h;
+    std::string_view payload;
+    if (DecodeRecordAt(data, at, seed, vol, &h, &payload) != RecordCheck::kOk || h.epoch != epoch) continue;
+    bool overflows = h.lsn > std::numeric_limits<uint64_t>::max() - h.group_remaining;
+    out.push_back(LaterRecord{h.lsn, overflows ? 0 : h.lsn + h.group_remaining, overflows});
+  }
+  return out;
+}
+
+// Row 4a: empty if `later` (non-empty) is the rest of the final group whose
+// record with LSN `expected` is bad; else why not. `prev_remaining` is the
+// group_remaining of the record before the bad one in this segment (0 if
+// none: a group never spans a segment roll).
+std::string TornFinalGroupMismatch(const std::vector<LaterRecord>& later, uint64_t expected,
+                                   uint32_t prev_remaining) {
+  assert(!later.empty() && expected >= 1);
+  uint64_t end = later.front().group_end_lsn;
+  for (const LaterRecord& r : later) {
+    std::string lsn = "LSN " + std::to_string(r.lsn);
+    if (r.group_end_overflows) return lsn + " has an impossible group end";
+    if (r.group_end_lsn != end) return lsn + " belongs to another group";
+    if (r.lsn < expected || r.lsn > end) return lsn + " lies outside the group";
+  }
+  if (prev_remaining > 0 && expected - 1 + prev_remaining != end) {
+    return "the group of the expected LSN ends at LSN " + std::to_string(expected - 1 + prev_remaining) +
+           ", the records after it end at LSN " + std::to_string(end);
+  }
+  return "";
+}
+
 // True if any record that passes every check (epoch 0 = any epoch) starts at
 // or after `pos`.
 bool AnyValidRecordFrom(std::string_view data, size_t pos, uint64_t seed, const VolumeId& vol, uint64_t epoch) {
@@ -115,6 +169,8 @@ class SegmentReader final : public JournalReader {
   uint64_t expected_lsn_ = 1;
   uint64_t from_lsn_ = 0;
   Status final_;            // sticky kEndOfLog / kCorruption once reached
+  // group_remaining of the last record read from segs_[cur_] (0 if none yet).
+  uint32_t prev_group_remaining_ = 0;
 };
 
 Status SegmentReader::ListSegments() {
@@ -198,6 +254,7 @@ Status SegmentReader::LoadCurrent() {
   BATON_ASSIGN_OR_RETURN(data_, ReadSegmentBytes(env_, JoinPath(dir_, f::SegmentFileName(s.seq))));
   pos_ = f::kSegmentHeaderSize;
   seed_ = f::RecordSeed(vol_.bytes, s.seq);
+  prev_group_remaining_ = 0;
   loaded_ = true;
   return Status::Ok();
 }
@@ -206,10 +263,14 @@ Status SegmentReader::BadRecord(const char* reason) {
   const Seg& s = segs_[cur_];
   std::string what = Where(s.seq, pos_) + ": " + reason + " (expected LSN " + std::to_string(expected_lsn_) + ")";
   if (!IsLastValid(cur_)) return Status::Corruption(what + "; later segments follow");
-  if (AnyValidRecordFrom(data_, pos_ + 1, seed_, vol_, s.hdr.epoch)) {
-    return Status::Corruption(what + "; a valid record follows");
+  std::vector<LaterRecord> later = ValidRecordsFrom(data_, pos_ + 1, seed_, vol_, s.hdr.epoch);
+  if (later.empty()) return Status::EndOfLog("torn tail at " + what);  // row 3
+  std::string mismatch = TornFinalGroupMismatch(later, expected_lsn_, prev_group_remaining_);
+  if (mismatch.empty()) {  // row 4a
+    return Status::EndOfLog("torn final group at " + what + "; " + std::to_string(later.size()) +
+                            " unacknowledged record(s) of that group after it dropped");
   }
-  return Status::EndOfLog("torn tail at " + what);
+  return Status::Corruption(what + "; a valid record follows (" + mismatch + ")");  // rows 4, 4b
 }
 
 Status SegmentReader::ReadOne(Record* out, bool* got) {
@@ -237,6 +298,7 @@ Status SegmentReader::ReadOne(Record* out, bool* got) {
   }
   *out = Record{h.lsn, h.epoch, h.type, h.flags, std::string(payload), s.seq, pos_};
   pos_ += f::kRecordHeaderSize + payload.size();
+  prev_group_remaining_ = h.group_remaining;
   expected_lsn_++;
   *got = true;
   return Status::Ok();

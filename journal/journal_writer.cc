@@ -8,6 +8,14 @@
 // wakes them, and hands leadership to the next waiter in the queue. Only the
 // leader touches the file, so file state needs no lock while it writes.
 //
+// Group boundaries on disk (journal_format.h): the next leader is woken only
+// after the previous leader's DataSync returned, so at most one group write
+// is ever unsynced. Each record carries group_remaining (records after it in
+// its group); the roll decision is taken before the group is encoded and the
+// whole group goes into the one segment (which may exceed segment_size_bytes
+// by at most that group), so a group never spans a segment roll. The reader
+// relies on both to tell a torn final group from corruption.
+//
 // Fail-stop: the first write or sync error is kept in error_ and returned by
 // every later call; nothing is retried.
 #include <atomic>
@@ -157,6 +165,7 @@ Status JournalWriter::Start(const RecoveryResult& r) {
 
 StatusOr<uint64_t> JournalWriter::AppendBatch(std::span<const RecordIn> records) {
   if (records.empty()) return Status::InvalidArgument("journal: empty batch");
+  if (records.size() > f::kMaxGroupRecords) return Status::InvalidArgument("journal: batch has too many records");
   for (const RecordIn& r : records) {
     if (r.payload.size() > f::kMaxPayloadBytes) return Status::InvalidArgument("journal: payload too large");
   }
@@ -176,12 +185,14 @@ StatusOr<uint64_t> JournalWriter::AppendBatch(std::span<const RecordIn> records)
 std::vector<JournalWriter::Waiter*> JournalWriter::TakeGroup() const {
   std::vector<Waiter*> group;
   size_t bytes = 0;
+  size_t count = 0;
   for (Waiter* q : queue_) {
     size_t b = 0;
     for (const RecordIn& r : q->records) b += f::kRecordHeaderSize + r.payload.size();
-    if (!group.empty() && bytes + b > f::kMaxGroupBytes) break;
+    if (!group.empty() && (bytes + b > f::kMaxGroupBytes || count + q->records.size() > f::kMaxGroupRecords)) break;
     group.push_back(q);
     bytes += b;
+    count += q->records.size();
   }
   return group;
 }
@@ -224,19 +235,27 @@ void JournalWriter::LeadGroup(std::unique_lock<std::mutex>& l) {
 
 Status JournalWriter::WriteGroup(const std::vector<Waiter*>& group, uint64_t first_lsn) {
   if (file_ == nullptr) return Status::Closed("journal has no open segment");
+  // Roll BEFORE encoding: the whole group then goes to one segment.
   if (file_size_bytes_ >= opts_.segment_size_bytes) {
     BATON_RETURN_IF_ERROR(CreateSegment(current_seq_ + 1, first_lsn));
   }
   uint64_t seed = f::RecordSeed(opts_.volume_id.bytes, current_seq_);
+  size_t count = 0;
+  for (Waiter* q : group) count += q->records.size();
+  assert(count > 0 && count <= f::kMaxGroupRecords);
   std::string buf;
   uint64_t lsn = first_lsn;
   for (Waiter* q : group) {
     assert(q->first_lsn == lsn);
     for (const RecordIn& r : q->records) {
-      RecordHeader h{r.type, 0, static_cast<uint32_t>(r.payload.size()), lsn++, opts_.epoch, opts_.volume_id};
+      uint32_t remaining = static_cast<uint32_t>(first_lsn + count - 1 - lsn);
+      RecordHeader h{r.type, 0, static_cast<uint32_t>(r.payload.size()), lsn++, opts_.epoch, opts_.volume_id,
+                     remaining};
       EncodeRecord(h, r.payload, seed, &buf);
     }
   }
+  assert(lsn == first_lsn + count);
+  // One write, one sync; the next group is written only after this returns.
   BATON_RETURN_IF_ERROR(file_->PWrite(file_size_bytes_, buf));
   BATON_RETURN_IF_ERROR(file_->DataSync());
   file_size_bytes_ += buf.size();

@@ -54,6 +54,7 @@ enum class Found { kOk, kForeign, kBadChecksum, kBadHeader, kShort };
 struct RawRecord {
   uint16_t type = 0, flags = 0;
   uint32_t length = 0;
+  uint32_t group_remaining = 0;
   uint64_t lsn = 0, epoch = 0;
   uint8_t vol[16] = {};
   size_t size_bytes = 0;  // header + payload
@@ -93,13 +94,48 @@ Found TryRecord(std::string_view d, size_t pos, uint64_t seed, uint64_t seq, Raw
   r->type = LoadU16(p + f::kRecTypeOffset);
   r->flags = LoadU16(p + f::kRecFlagsOffset);
   r->lsn = LoadU64(p + f::kRecLsnOffset);
+  r->group_remaining = LoadU32(p + f::kRecGroupRemainingOffset);
   r->epoch = LoadU64(p + f::kRecEpochOffset);
   std::memcpy(r->vol, p + f::kRecVolumeIdOffset, 16);
   r->size_bytes = f::kRecordHeaderSize + r->length;
-  bool reserved_ok = LoadU32(p + f::kRecReservedOffset) == 0;
-  if (ChecksumMatches(p, r->length, seed)) return reserved_ok ? Found::kOk : Found::kBadHeader;
+  if (ChecksumMatches(p, r->length, seed)) return Found::kOk;
   if (ChecksumMatches(p, r->length, f::RecordSeed(r->vol, seq))) return Found::kForeign;
   return Found::kBadChecksum;
+}
+
+// A record of this volume and epoch that checksums, found after a bad spot.
+struct Later {
+  RawRecord rec;
+  size_t pos = 0;
+};
+
+// Every record at or after `from` that checksums for `seed` and has `epoch`.
+std::vector<Later> RecordsFrom(std::string_view d, size_t from, uint64_t seed, uint64_t seq, uint64_t epoch) {
+  std::string magic;
+  PutU32(&magic, f::kRecordMagic);
+  std::vector<Later> out;
+  for (size_t at = d.find(magic, from); at != std::string_view::npos; at = d.find(magic, at + 1)) {
+    RawRecord r;
+    if (TryRecord(d, at, seed, seq, &r) == Found::kOk && r.epoch == epoch) out.push_back(Later{r, at});
+  }
+  return out;
+}
+
+// True if `later` (the valid records after a bad spot whose expected LSN is
+// `expected`) is the rest of the log's final group: one group end X for all,
+// X is the end of the group of `expected` (known from the previous record's
+// group_remaining if it is > 0), and every LSN lies in [expected, X].
+bool IsTornFinalGroup(const std::vector<Later>& later, uint64_t expected, uint32_t prev_remaining) {
+  if (later.empty() || expected == 0) return false;
+  const uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  const RawRecord& first = later.front().rec;
+  if (first.lsn > kMax - first.group_remaining) return false;
+  uint64_t end = first.lsn + first.group_remaining;
+  for (const Later& l : later) {
+    if (l.rec.lsn > kMax - l.rec.group_remaining || l.rec.lsn + l.rec.group_remaining != end) return false;
+    if (l.rec.lsn < expected || l.rec.lsn > end) return false;
+  }
+  return prev_remaining == 0 || expected - 1 + prev_remaining == end;
 }
 
 // The state of one scan across segments.
@@ -115,6 +151,7 @@ class Scanner {
   bool CheckHeader(size_t index, const SegHeader& h);
   size_t FindNextGood(std::string_view d, size_t from, uint64_t seed, uint64_t seq);
   void OnRecord(const RawRecord& r, std::string_view d, size_t pos, const SegHeader& h);
+  bool TryTornFinalGroup(std::string_view d, size_t pos, uint64_t seed, const SegHeader& h);
   void Problem(ScanProblemKind k, uint64_t offset, std::string detail);
   // A header that checksums, names this volume and matches its file name.
   bool Trusted(size_t i) const {
@@ -134,6 +171,7 @@ class Scanner {
   uint64_t stop_lsn_ = 0;      // next valid segment's first LSN
   uint64_t prev_epoch_ = 0;
   bool superseded_reported_ = false;
+  uint32_t prev_remaining_ = 0;  // group_remaining of the previous record of this segment
 };
 
 void Scanner::Problem(ScanProblemKind k, uint64_t offset, std::string detail) {
@@ -195,7 +233,9 @@ size_t Scanner::FindNextGood(std::string_view d, size_t from, uint64_t seed, uin
 
 void Scanner::OnRecord(const RawRecord& r, std::string_view d, size_t pos, const SegHeader& h) {
   ScannedRecord rec{cur_seq_, pos, r.lsn, r.epoch, r.type, r.flags,
-                    std::string(d.substr(pos + f::kRecordHeaderSize, r.length)), r.lsn >= stop_lsn_};
+                    std::string(d.substr(pos + f::kRecordHeaderSize, r.length)), r.lsn >= stop_lsn_,
+                    r.group_remaining, false};
+  prev_remaining_ = r.group_remaining;
   if (rec.superseded && !superseded_reported_) {
     superseded_reported_ = true;
     Problem(ScanProblemKind::kSuperseded, pos, "records from LSN " + std::to_string(r.lsn) + " on are superseded");
@@ -215,10 +255,32 @@ void Scanner::OnRecord(const RawRecord& r, std::string_view d, size_t pos, const
   if (on_record_) on_record_(rec);
 }
 
+// At a bad spot `pos` of the last segment: if the valid records after it are
+// the rest of a torn final group (row 4a of the reader's table, decided here
+// with this file's own code), reports kTornTail, hands those records on with
+// after_tear set, and returns true (the segment is done).
+bool Scanner::TryTornFinalGroup(std::string_view d, size_t pos, uint64_t seed, const SegHeader& h) {
+  if (!last_ || !h.ok) return false;
+  std::vector<Later> later = RecordsFrom(d, pos + 1, seed, cur_seq_, h.epoch);
+  if (!IsTornFinalGroup(later, expected_lsn_, prev_remaining_)) return false;
+  Problem(ScanProblemKind::kTornTail, pos,
+          "torn final group: " + std::to_string(d.size() - pos) + " bytes, " + std::to_string(later.size()) +
+              " unacknowledged record(s) of the group after the tear");
+  for (const Later& l : later) {
+    ScannedRecord rec{cur_seq_, l.pos, l.rec.lsn, l.rec.epoch, l.rec.type, l.rec.flags,
+                      std::string(d.substr(l.pos + f::kRecordHeaderSize, l.rec.length)), false,
+                      l.rec.group_remaining, true};
+    sum_->torn_records++;
+    if (on_record_) on_record_(rec);
+  }
+  return true;
+}
+
 void Scanner::ScanSegment(size_t index, std::string_view d) {
   const SegHeader& h = headers_[index];
   CheckHeader(index, h);
   uint64_t seed = f::RecordSeed(vol_, cur_seq_);
+  prev_remaining_ = 0;
   size_t pos = f::kSegmentHeaderSize;
   while (pos < d.size()) {
     RawRecord r;
@@ -233,6 +295,7 @@ void Scanner::ScanSegment(size_t index, std::string_view d) {
       pos += r.size_bytes;
       continue;
     }
+    if (TryTornFinalGroup(d, pos, seed, h)) return;
     size_t next = FindNextGood(d, pos + 1, seed, cur_seq_);
     if (next == std::string_view::npos) {
       Problem(ScanProblemKind::kTornTail, pos, std::to_string(d.size() - pos) + " bytes");
@@ -242,6 +305,7 @@ void Scanner::ScanSegment(size_t index, std::string_view d) {
             "skipped " + std::to_string(next - pos) + " bytes");
     pos = next;
     expected_lsn_ = 0;  // the skipped bytes may have held records: no gap report
+    prev_remaining_ = 0;
   }
 }
 

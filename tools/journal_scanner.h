@@ -28,6 +28,12 @@ struct ScannedRecord {
   // At or past the next segment's first LSN: written by a deposed writer,
   // ignored by recovery.
   bool superseded = false;
+  // Records after this one in the same group write (format field).
+  uint32_t group_remaining = 0;
+  // Found after the tear of a torn final group (see kTornTail): part of a
+  // group write that never completed; recovery drops it (and everything
+  // from the tear on). Not counted in ScanSummary::records or last_lsn.
+  bool after_tear = false;
 };
 
 enum class ScanProblemKind {
@@ -37,12 +43,16 @@ enum class ScanProblemKind {
   kEpochRegression,     // segment epoch lower than the previous segment's
   kMissingSegment,      // segment's first LSN is past the LSN the log reached
   kBadChecksum,         // record magic present but the record fails its checksum
-  kBadRecordHeader,     // no record magic / impossible length / reserved bits
+  kBadRecordHeader,     // no record magic / impossible length
   kForeignVolume,       // a well-formed record of another volume id
   kLsnGap,              // record LSN above the expected one
   kLsnRepeat,           // record LSN below the expected one
   kEpochMismatch,       // record epoch differs from its segment's epoch
-  kTornTail,            // bad or short bytes at the end of a segment, nothing valid after
+  kTornTail,            // bad or short bytes at the end of a segment, nothing valid after;
+                        //   or, in the last segment, a torn final group: the valid records
+                        //   after the bad spot are all the rest of the group of the expected
+                        //   LSN and that group is the last of the log (they are reported with
+                        //   after_tear set; docs/format/journal.md, row 4a)
   kSuperseded,          // first record at/after the next segment's first LSN (deposed writer)
 };
 const char* ScanProblemName(ScanProblemKind kind);
@@ -74,6 +84,7 @@ struct ScanSummary {
   uint64_t corruptions = 0;  // problems with IsCorruption()
   uint64_t first_lsn = 0;    // 0 if no record
   uint64_t last_lsn = 0;
+  uint64_t torn_records = 0;  // valid records after the tear of a torn final group
 };
 
 using RecordCallback = std::function<void(const ScannedRecord&)>;

@@ -153,8 +153,8 @@ BOOST_AUTO_TEST_CASE(sticky_directory) {
 
 BOOST_AUTO_TEST_CASE(setgid_directory_inheritance) {
   Fs fs;
-  Ino d = fs.Mkdir(kRootIno, "shared", 02777).attr.ino;
-  fs.Setattr(d, SetattrArgs{.valid = kSetGid, .gid = 500});
+  Ino d = fs.Mkdir(kRootIno, "shared", 0777).attr.ino;
+  fs.Setattr(d, SetattrArgs{.valid = kSetGid | kSetMode, .mode = 02777, .gid = 500});
   Creds alice = User(1000, 100);
   Reply f = fs.Mknod(d, "f", S_IFREG | 0644, alice);
   BOOST_TEST(f.attr.gid == 500u);

@@ -71,28 +71,39 @@ BOOST_AUTO_TEST_CASE(exactly_once) {
   BOOST_TEST(w2.reply.attr.size == 2u);
   BOOST_TEST(fs.Read(first.reply.attr.ino, 0, 10).data == "xy");  // not doubled
   BOOST_TEST(fs.Getattr(50).err == ENOENT);
-  // nothing but the state row (applied_lsn) changed: 4+5+4+41 bytes, then '|'
-  BOOST_TEST(DumpStore(fs.store()).substr(55) == dump.substr(55));
+  // nothing but the state row (applied_lsn) changed: 4+5+4+57 bytes, then '|'
+  BOOST_TEST(DumpStore(fs.store()).substr(71) == dump.substr(71));
   auto stored = LookupStoredReply(fs.store(), 1, append.rec.stamp.request_id);
   BOOST_REQUIRE(stored.ok());
   BOOST_TEST(stored->attr.size == 2u);
   BOOST_TEST(LookupStoredReply(fs.store(), 1, 999).status().IsNotFound());
-  // Replies below oldest_unreplied are dropped, lazily: at every 64th
-  // request id of the session (a rule of the record alone, so replay agrees).
-  JournaledOp kept = fs.StampOp(Request{.op = Op::kMkdir, .parent = kRootIno, .name = "k", .mode = 0755});
-  kept.lsn = 102;
-  kept.rec.stamp.request_id = 127;
-  kept.rec.stamp.oldest_unreplied = 127;
+  // Replies below oldest_unreplied are dropped, lazily: on the first mutation
+  // at least 64 request ids past the last prune (state kept in the session
+  // row, so replay agrees).
+  auto mkdir_at = [&](const std::string& name, uint64_t lsn, uint64_t id) {
+    JournaledOp op = fs.StampOp(Request{.op = Op::kMkdir, .parent = kRootIno, .name = name, .mode = 0755});
+    op.lsn = lsn;
+    op.rec.stamp.request_id = op.rec.stamp.oldest_unreplied = id;
+    return op;
+  };
+  JournaledOp kept = mkdir_at("k", 102, 63);
   fs.Apply(kept);
   BOOST_TEST(LookupStoredReply(fs.store(), 1, create.rec.stamp.request_id).ok());
-  JournaledOp later = fs.StampOp(Request{.op = Op::kMkdir, .parent = kRootIno, .name = "d", .mode = 0755});
-  later.lsn = 103;
-  later.rec.stamp.request_id = 128;
-  later.rec.stamp.oldest_unreplied = 128;
+  JournaledOp later = mkdir_at("d", 103, 64);
   fs.Apply(later);
   BOOST_TEST(LookupStoredReply(fs.store(), 1, kept.rec.stamp.request_id).status().IsNotFound());
   BOOST_TEST(LookupStoredReply(fs.store(), 1, create.rec.stamp.request_id).status().IsNotFound());
   BOOST_TEST(LookupStoredReply(fs.store(), 1, later.rec.stamp.request_id).ok());
+  fs.Apply(mkdir_at("e", 104, 100));  // < 64 past the last prune: keeps 64
+  BOOST_TEST(LookupStoredReply(fs.store(), 1, later.rec.stamp.request_id).ok());
+  // A late copy of the pruned create is stale: ESTALE, nothing applied.
+  JournaledOp late = create;
+  late.lsn = 105;
+  late.rec.stamp.new_ino = 60;
+  ApplyResult st = fs.Apply(late);
+  BOOST_TEST(st.stale);
+  BOOST_TEST(st.reply.err == ESTALE);
+  BOOST_TEST(fs.Getattr(60).err == ENOENT);
 }
 
 BOOST_AUTO_TEST_CASE(determinism_and_checker_after_random_workload) {

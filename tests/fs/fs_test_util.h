@@ -57,9 +57,9 @@ inline Creds User(uint32_t uid, uint32_t gid = 100, std::vector<uint32_t> groups
 // A fresh store and a driver that stamps and applies one op per batch.
 class Fs {
  public:
-  explicit Fs(uint32_t chunk_size_bytes = 4096) {
+  explicit Fs(uint32_t chunk_size_bytes = 4096, uint64_t map_size_bytes = 1ull << 32) {
     StoreOptions o;
-    o.map_size_bytes = 1ull << 32;
+    o.map_size_bytes = map_size_bytes;
     o.chunk_size_bytes = chunk_size_bytes;
     BOOST_REQUIRE(MetaStore::Format(dir_.path(), o, 0, 0, 1000).ok());
     auto s = MetaStore::Open(dir_.path(), o);

@@ -23,10 +23,11 @@ std::string Hdr(uint64_t seq, uint64_t epoch, uint64_t first_lsn, const VolumeId
   return EncodeSegmentHeader(SegmentHeader{vol, seq, epoch, first_lsn});
 }
 
-// A record sealed for segment `seed_seq`.
-std::string Rec(uint64_t seed_seq, uint64_t lsn, uint64_t epoch, const VolumeId& vol = kVol) {
+// A record sealed for segment `seed_seq`; group_remaining 0 = a group of its own.
+std::string Rec(uint64_t seed_seq, uint64_t lsn, uint64_t epoch, const VolumeId& vol = kVol,
+                uint32_t group_remaining = 0) {
   std::string out, payload = "payload-" + std::to_string(lsn);
-  RecordHeader h{3, 0, static_cast<uint32_t>(payload.size()), lsn, epoch, vol};
+  RecordHeader h{3, 0, static_cast<uint32_t>(payload.size()), lsn, epoch, vol, group_remaining};
   EncodeRecord(h, payload, f::RecordSeed(vol.bytes, seed_seq), &out);
   return out;
 }
@@ -42,9 +43,22 @@ std::string Recs(uint64_t seq, uint64_t epoch, std::initializer_list<uint64_t> l
   return out;
 }
 
+// One group write of segment 1, epoch 1: LSNs [first, last], group_remaining
+// last - lsn. `bad` (0 = none) is the LSN whose record is damaged, by `damage`.
+enum class Damage { kFlip, kZeros };
+std::string Group(uint64_t first, uint64_t last, uint64_t bad = 0, Damage damage = Damage::kFlip) {
+  std::string out;
+  for (uint64_t l = first; l <= last; l++) {
+    std::string r = Rec(1, l, 1, kVol, static_cast<uint32_t>(last - l));
+    if (l == bad) r = damage == Damage::kFlip ? Flip(r, 60) : std::string(r.size(), '\0');
+    out += r;
+  }
+  return out;
+}
+
 std::string BadVersionHeader() {
   std::string h = Hdr(1, 1, 1);
-  StoreU32(h.data() + f::kSegVersionOffset, 2);
+  StoreU32(h.data() + f::kSegVersionOffset, 99);
   StoreU64(h.data() + f::kSegChecksumOffset, Checksum64(std::string_view(h).substr(0, 56), f::kSegmentHeaderSeed));
   return h;
 }
@@ -55,7 +69,7 @@ struct Case {
   Code want_open;            // of JournalReader::Open
   size_t want_records;
   Code want_end;             // status that ends the read
-  const char* want_message;  // substring of the end (or open) message, "" = any
+  std::string want_message;  // substring of the end (or open) message, "" = any
   uint64_t from_lsn = 0;
 };
 
@@ -72,18 +86,47 @@ std::vector<Case> Cases() {
        Code::kEndOfLog, "torn tail"},
       {"3 torn tail (bad checksum)", {{1, Hdr(1, 1, 1) + Recs(1, 1, {1, 2}) + Flip(r3, 60)}}, Code::kOk, 2,
        Code::kEndOfLog, "torn tail"},
-      {"4 bad record then valid", {{1, Hdr(1, 1, 1) + Rec(1, 1, 1) + Flip(Rec(1, 2, 1), 60) + r3}}, Code::kOk, 1,
+      {"4 bad record then valid records of two groups",
+       {{1, Hdr(1, 1, 1) + Rec(1, 1, 1) + Flip(Rec(1, 2, 1), 60) + r3 + Rec(1, 4, 1)}}, Code::kOk, 1,
        Code::kCorruption, "expected LSN 2"},
+      {"4 offset is named", {{1, Hdr(1, 1, 1) + Rec(1, 1, 1) + Flip(Rec(1, 2, 1), 60) + r3 + Rec(1, 4, 1)}},
+       Code::kOk, 1, Code::kCorruption, "offset " + std::to_string(f::kSegmentHeaderSize + r3.size())},
+      {"4a torn final group: its first record bad, the rest intact",
+       {{1, Hdr(1, 1, 1) + Recs(1, 1, {1, 2}) + Group(3, 6, 3)}}, Code::kOk, 2, Code::kEndOfLog,
+       "torn final group"},
+      {"4a torn final group: its first record zeroed (sector lost)",
+       {{1, Hdr(1, 1, 1) + Recs(1, 1, {1, 2}) + Group(3, 6, 3, Damage::kZeros)}}, Code::kOk, 2, Code::kEndOfLog,
+       "torn final group"},
+      {"4a torn final group: a middle record bad (r0 > 0)", {{1, Hdr(1, 1, 1) + Recs(1, 1, {1, 2}) + Group(3, 6, 5)}},
+       Code::kOk, 4, Code::kEndOfLog, "torn final group"},
+      {"4a torn final group: only the last record survives", {{1, Hdr(1, 1, 1) + Group(1, 2) + std::string(3 * r3.size(), '\0') + Rec(1, 6, 1)}},
+       Code::kOk, 2, Code::kEndOfLog, "torn final group"},
+      {"4a torn final group at the segment's start", {{1, Hdr(1, 1, 1) + Group(1, 3, 1)}}, Code::kOk, 0,
+       Code::kEndOfLog, "torn final group"},
+      {"4b a later group after the torn one", {{1, Hdr(1, 1, 1) + Recs(1, 1, {1, 2}) + Group(3, 5, 3) + Group(6, 7)}},
+       Code::kOk, 2, Code::kCorruption, "expected LSN 3"},
+      {"4b bad middle group of the last segment",
+       {{1, Hdr(1, 1, 1) + Group(1, 1) + Group(2, 3, 2) + Group(4, 5) + Group(6, 6)}}, Code::kOk, 1,
+       Code::kCorruption, "another group"},
+      {"4b records after the bad one end elsewhere than the group of E (r0 > 0)",
+       {{1, Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1, kVol, 3) + Flip(Rec(1, 3, 1, kVol, 2), 60) +
+                Rec(1, 4, 1, kVol, 3)}},
+       Code::kOk, 2, Code::kCorruption, "group of the expected LSN ends at LSN 5"},
+      {"4b record after the bad one has an LSN below the expected one",
+       {{1, Hdr(1, 1, 1) + Recs(1, 1, {1, 2}) + Flip(r3, 60) + Rec(1, 2, 1, kVol, 1)}}, Code::kOk, 2,
+       Code::kCorruption, "outside the group"},
       {"5 bad record before next segment",
        {{1, Hdr(1, 1, 1) + Rec(1, 1, 1) + Flip(Rec(1, 2, 1), 60)}, {2, Hdr(2, 1, 3) + Rec(2, 3, 1)}}, Code::kOk, 1,
        Code::kCorruption, "later segments follow"},
       {"6 foreign record at tail", {{1, Hdr(1, 1, 1) + Recs(1, 1, {1, 2}) + Rec(1, 3, 1, kOther)}}, Code::kOk, 2,
        Code::kEndOfLog, ""},
-      {"6 foreign record mid-log", {{1, Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1, kOther) + Rec(1, 3, 1)}},
+      {"6 foreign record mid-log",
+       {{1, Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1, kOther) + Rec(1, 3, 1) + Rec(1, 4, 1)}},
        Code::kOk, 1, Code::kCorruption, "expected LSN 2"},
       {"7 older epoch record at tail", {{1, Hdr(1, 2, 1) + Recs(1, 2, {1}) + Rec(1, 2, 1)}}, Code::kOk, 1,
        Code::kEndOfLog, ""},
-      {"7 older epoch record mid-log", {{1, Hdr(1, 2, 1) + Recs(1, 2, {1}) + Rec(1, 2, 1) + Rec(1, 3, 2)}},
+      {"7 older epoch record mid-log",
+       {{1, Hdr(1, 2, 1) + Recs(1, 2, {1}) + Rec(1, 2, 1) + Rec(1, 3, 2) + Rec(1, 4, 2)}},
        Code::kOk, 1, Code::kCorruption, "epoch"},
       {"8 recycled record (old seq seed)",
        {{1, Hdr(1, 1, 1) + Recs(1, 1, {1})}, {2, Hdr(2, 1, 2) + Rec(1, 2, 1)}}, Code::kOk, 1, Code::kEndOfLog, ""},

@@ -21,9 +21,10 @@ std::string Hdr(uint64_t seq, uint64_t epoch, uint64_t first_lsn) {
   return EncodeSegmentHeader(SegmentHeader{kVol, seq, epoch, first_lsn});
 }
 
-std::string Rec(uint64_t seq, uint64_t lsn, uint64_t epoch, const VolumeId& vol = kVol, size_t size = 40) {
+std::string Rec(uint64_t seq, uint64_t lsn, uint64_t epoch, const VolumeId& vol = kVol, size_t size = 40,
+                uint32_t group_remaining = 0) {
   std::string out, payload(size, static_cast<char>('a' + lsn % 26));
-  RecordHeader h{2, 0, static_cast<uint32_t>(payload.size()), lsn, epoch, vol};
+  RecordHeader h{2, 0, static_cast<uint32_t>(payload.size()), lsn, epoch, vol, group_remaining};
   EncodeRecord(h, payload, f::RecordSeed(vol.bytes, seq), &out);
   return out;
 }
@@ -97,13 +98,40 @@ BOOST_AUTO_TEST_CASE(bad_checksum_read_past) {
 
 BOOST_AUTO_TEST_CASE(garbage_mid_segment_resyncs) {
   TempDir tmp;
-  std::string seg = Hdr(1, 1, 1) + Rec(1, 1, 1) + std::string(77, 'Q') + Rec(1, 2, 1);
+  // Two one-record groups after the garbage: not a torn final group.
+  std::string seg = Hdr(1, 1, 1) + Rec(1, 1, 1) + std::string(77, 'Q') + Rec(1, 2, 1) + Rec(1, 3, 1);
   WriteBytes(SegPath(tmp.path(), 1), seg);
   Scan s = RunScan(tmp.path());
   ExpectOne(s, ScanProblemKind::kBadRecordHeader, 1, OffsetOf(1), true);
   BOOST_CHECK_NE(s.problems[0].detail.find("skipped 77 bytes"), std::string::npos);
-  BOOST_REQUIRE_EQUAL(s.records.size(), 2u);
+  BOOST_REQUIRE_EQUAL(s.records.size(), 3u);
   BOOST_CHECK_EQUAL(s.records[1].offset, OffsetOf(1) + 77);
+  BOOST_CHECK(!s.records[1].after_tear);
+}
+
+// Row 4a: the valid records after the bad spot are the rest of the final
+// group (one group end, within [expected LSN, end]): a torn tail, and the
+// records after the tear come flagged after_tear, not counted.
+BOOST_AUTO_TEST_CASE(torn_final_group_is_a_torn_tail) {
+  TempDir tmp;
+  std::string seg = Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1, kVol, 40, 2) + std::string(kRecSize, '\0') +
+                    Rec(1, 4, 1, kVol, 40, 0);
+  WriteBytes(SegPath(tmp.path(), 1), seg);
+  Scan s = RunScan(tmp.path());
+  ExpectOne(s, ScanProblemKind::kTornTail, 1, OffsetOf(2), false);
+  BOOST_CHECK_NE(s.problems[0].detail.find("torn final group"), std::string::npos);
+  BOOST_REQUIRE_EQUAL(s.records.size(), 3u);
+  BOOST_CHECK(!s.records[1].after_tear && s.records[2].after_tear);
+  BOOST_CHECK_EQUAL(s.records[1].group_remaining, 2u);
+  BOOST_CHECK_EQUAL(s.summary.records, 2u);
+  BOOST_CHECK_EQUAL(s.summary.torn_records, 1u);
+  BOOST_CHECK_EQUAL(s.summary.last_lsn, 2u);
+  // The group of LSN 3 ends at LSN 4 (2 + 2), the record after says 5: corruption.
+  seg = Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1, kVol, 40, 2) + std::string(kRecSize, '\0') +
+        Rec(1, 4, 1, kVol, 40, 1);
+  WriteBytes(SegPath(tmp.path(), 1), seg);
+  s = RunScan(tmp.path());
+  ExpectOne(s, ScanProblemKind::kBadRecordHeader, 1, OffsetOf(2), true);
 }
 
 BOOST_AUTO_TEST_CASE(torn_tail_is_not_corruption) {
