@@ -2,7 +2,7 @@
 // directory entries, xattrs, file data chunks, the exactly-once table and the
 // volume state (last applied LSN, next inode number). The LMDB schema (every
 // DBI, key and value layout) is documented in fs/meta_schema.h and
-// docs/FORMAT.md.
+// docs/format/metadata-store.md.
 //
 // LMDB flags: MDB_NOMETASYNC (a crash may lose the last transactions, never
 // integrity; the journal replays them), MDB_NOTLS (read transactions on any

@@ -4,7 +4,7 @@
 //
 // Layout on disk: VOLUME/journal/seg-<16 hex digits of segment seq>.log, each
 // a segment header followed by records. journal/journal_format.h documents
-// every byte; docs/FORMAT.md is the prose version.
+// every byte; docs/format/journal.md is the prose version.
 //
 // Invariants (asserted where used):
 //   records' LSNs are consecutive (+1) across the whole journal;
@@ -59,13 +59,16 @@ struct RecordIn {
 
 // Recovery reader: returns records in LSN order from a starting LSN, and
 // stops at the end. A torn tail (a bad or short record with no valid record
-// after it) is the end of the log (kEndOfLog). A bad record followed by a
-// valid one is corruption (kCorruption naming the segment, offset and the
-// expected LSN); it is never skipped. Records of another volume, of an older
-// epoch than their segment, or left over from a recycled segment fail their
-// checks. Records of a segment at or beyond the first LSN of the next segment
-// were written by a deposed writer and are ignored (the next segment's epoch
-// is newer).
+// after it) is the end of the log (kEndOfLog); so is a tear inside the final
+// group write (the one write that may have been cut by power loss: every
+// valid record after the tear belongs to that same, never-acknowledged group).
+// Any other bad record followed by a valid one is corruption (kCorruption
+// naming the segment, offset and the expected LSN); it is never skipped.
+// Records of another volume, of an older epoch than their segment, or left
+// over from a recycled segment fail their checks. Records of a segment at or
+// beyond the first LSN of the next segment were written by a deposed writer
+// and are ignored (the next segment's epoch is newer). The decision table is
+// at the top of journal/journal_reader.cc and in docs/format/journal.md.
 class JournalReader {
  public:
   static StatusOr<std::unique_ptr<JournalReader>> Open(Env* env, const std::string& dir, const VolumeId& vol,

@@ -67,8 +67,9 @@ void PrintRecord(const ScannedRecord& r, const DumpFilter& f) {
   std::string what = decoded ? fs::DescribeOpRecord(op)
                              : "type=" + std::to_string(r.type) + " (" + std::to_string(r.payload.size()) +
                                    " bytes, " + (r.type == fs::kJournalTypeOp ? "undecodable" : "not an operation") + ")";
+  const char* mark = r.superseded ? " SUPERSEDED" : r.after_tear ? " AFTER-TEAR" : "";
   printf("lsn=%" PRIu64 " epoch=%" PRIu64 " at=%" PRIu64 ":%" PRIu64 "%s %s\n", r.lsn, r.epoch, r.segment_seq, r.offset,
-         r.superseded ? " SUPERSEDED" : "", what.c_str());
+         mark, what.c_str());
 }
 
 void PrintProblem(const ScanProblem& p) {
@@ -88,6 +89,7 @@ int Stat(const ScanOptions& so, const volume::Volume& vol) {
   Status st = ScanJournal(
       so,
       [&](const ScannedRecord& r) {
+        if (r.after_tear || r.superseded) return;  // not part of the log
         SegmentStat& s = segs[r.segment_seq];
         if (s.records++ == 0) s.first_lsn = r.lsn;
         s.last_lsn = r.lsn;
