@@ -78,6 +78,7 @@ void Client::Close() {
     cv_.notify_all();
   }
   if (reader_.joinable()) reader_.join();
+  if (resender_.joinable()) resender_.join();
   std::lock_guard<std::mutex> w(write_mu_);
   std::lock_guard<std::mutex> l(mu_);
   proto::CloseFd(fd_);
@@ -134,6 +135,11 @@ Status Client::ConnectOnce(int* fd, proto::HelloReply* hello) {
 // Makes fd the current connection. Called with neither lock held.
 void Client::Install(int fd, const proto::HelloReply& hello, bool first) {
   std::lock_guard<std::mutex> l(mu_);
+  cv_.notify_all();  // the reader waits for the resender to install
+  if (closing_) {
+    proto::CloseFd(fd);
+    return;
+  }
   fd_ = fd;
   gen_++;
   connected_ = true;
@@ -154,7 +160,18 @@ std::shared_ptr<Client::Pending> Client::AddPendingLocked(const fs::Request& req
   p->body = fs::EncodeRequest(req);
   p->internal = internal;
   pending_[p->request_id] = p;
+  NoteOpenLocked(*p);
   return p;
+}
+
+// The open set follows the requests as sent, in request-id order.
+void Client::NoteOpenLocked(Pending& p) {
+  if (p.req.op == fs::Op::kRelease) opens_.erase(p.req.ino);
+  if (p.req.op != fs::Op::kOpen) return;
+  OpenRecord& r = opens_[p.req.ino];
+  p.was_open = r.request_id != 0;
+  r.request_id = p.request_id;
+  r.req = p.req;
 }
 
 Status Client::SendLocked(int fd, const Pending& p, uint64_t oldest) {
@@ -163,8 +180,7 @@ Status Client::SendLocked(int fd, const Pending& p, uint64_t oldest) {
   return proto::SendFrame(fd, f);
 }
 
-void Client::SendIfConnected(const std::shared_ptr<Pending>& p) {
-  std::lock_guard<std::mutex> w(write_mu_);
+void Client::SendIfConnectedLocked(const std::shared_ptr<Pending>& p) {
   int fd;
   uint64_t oldest;
   {
@@ -180,18 +196,21 @@ void Client::SendIfConnected(const std::shared_ptr<Pending>& p) {
 }
 
 StatusOr<fs::Reply> Client::Call(const fs::Request& req) {
+  if (fs::EncodeRequest(req).size() + proto::kRequestPrefixBytes > proto::kMaxPayloadBytes) {
+    return Status::InvalidArgument(std::string(fs::OpName(req.op)) + " request too large for one frame");
+  }
   std::shared_ptr<Pending> p;
   {
-    std::lock_guard<std::mutex> l(mu_);
-    if (closing_) return Status::Closed("client closed");
-    p = AddPendingLocked(req, false);
-    stats_.calls++;
-    if (p->body.size() + proto::kRequestPrefixBytes > proto::kMaxPayloadBytes) {
-      pending_.erase(p->request_id);
-      return Status::InvalidArgument(std::string(fs::OpName(req.op)) + " request too large for one frame");
+    // The id is taken under write_mu_: frames leave in request-id order.
+    std::lock_guard<std::mutex> w(write_mu_);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (closing_) return Status::Closed("client closed");
+      p = AddPendingLocked(req, false);
+      stats_.calls++;
     }
+    SendIfConnectedLocked(p);
   }
-  SendIfConnected(p);
   std::unique_lock<std::mutex> l(mu_);
   auto ready = [&] { return p->done || closing_; };
   if (options_.call_timeout_ms < 0) {

@@ -3,15 +3,20 @@
 //
 // Call() is thread-safe and pipelined: many threads may have requests in
 // flight on the one connection. A writer mutex serialises frames on the
-// socket; one reader thread matches replies to callers by request id.
+// socket, and request ids are assigned under it, so frames go out in
+// request-id order; one reader thread matches replies to callers by request
+// id. The set of open inodes is updated when a kOpen / kRelease is sent (in
+// request-id order, the order the MDS applies them), not when answered.
 //
 // Session rules (docs/format/wire-protocol.md): request ids increase per
 // session; every kRequest carries the lowest request id still awaiting a
 // reply. On connection loss the reader thread reconnects (every
 // reconnect_interval_ms, trying each address in turn), re-opens the same
-// session id, re-sends kOpen for every inode this client holds open (so the
-// MDS keeps those orphans), then re-sends every unanswered request in
-// request-id order with its original request id; the MDS's exactly-once table
+// session id and hands the new connection to a resender thread, which
+// re-sends kOpen for every inode this client holds open (so the MDS keeps
+// those orphans), then every unanswered request in request-id order with its
+// original request id, all under the writer mutex (new calls cannot overtake
+// them) while the reader thread keeps reading replies; the MDS's exactly-once table
 // answers any that were already applied with the original reply. Callers
 // wait through the outage (call_timeout_ms < 0: forever).
 //
@@ -74,10 +79,12 @@ class Client {
   Client(std::vector<std::string> addresses, const ClientOptions& options);
   Status ConnectOnce(int* fd, proto::HelloReply* hello);
   bool Reconnect();
+  void Resend(int fd, proto::HelloReply hello);
+  void NoteOpenLocked(Pending& p);
   void ReaderLoop();
   void OnReply(uint64_t request_id, const std::string& payload);
   void Disconnect(uint64_t gen);
-  void SendIfConnected(const std::shared_ptr<Pending>& p);
+  void SendIfConnectedLocked(const std::shared_ptr<Pending>& p);  // REQUIRES(write_mu_)
   Status SendLocked(int fd, const Pending& p, uint64_t oldest);
   std::shared_ptr<Pending> AddPendingLocked(const fs::Request& req, bool internal);
   std::vector<std::shared_ptr<Pending>> CollectResendLocked();
@@ -86,6 +93,7 @@ class Client {
   std::vector<std::string> addresses_;
   ClientOptions options_;
   std::thread reader_;
+  std::thread resender_;  // touched by the reader thread, and by Close after joining it
 
   std::mutex write_mu_;  // held while writing to the socket; taken before mu_
   mutable std::mutex mu_;
@@ -98,7 +106,11 @@ class Client {
   uint64_t epoch_ = 0;          // GUARDED_BY(mu_)
   uint64_t next_request_id_ = 1;                         // GUARDED_BY(mu_)
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;  // GUARDED_BY(mu_): unanswered, by request id
-  std::map<fs::Ino, fs::Request> opens_;                  // GUARDED_BY(mu_): the kOpen of each open inode
+  struct OpenRecord {
+    uint64_t request_id = 0;  // the last kOpen sent for the inode
+    fs::Request req;
+  };
+  std::map<fs::Ino, OpenRecord> opens_;  // GUARDED_BY(mu_): the kOpen of each open inode, as sent
   ClientStats stats_;                                     // GUARDED_BY(mu_)
 };
 

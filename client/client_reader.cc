@@ -62,9 +62,12 @@ void Client::OnReply(uint64_t request_id, const std::string& payload) {
     rep.err = EIO;
   }
   Pending& p = *it->second;
-  if (p.req.op == fs::Op::kOpen && rep.err == 0) opens_[p.req.ino] = p.req;
-  if (p.req.op == fs::Op::kOpen && rep.err != 0 && p.internal) opens_.erase(p.req.ino);
-  if (p.req.op == fs::Op::kRelease) opens_.erase(p.req.ino);
+  if (p.req.op == fs::Op::kOpen && rep.err != 0) {
+    // Undo this open's entry unless a later open/release has replaced it, or
+    // the inode was open before (a re-sent open failing means it is gone).
+    auto o = opens_.find(p.req.ino);
+    if (o != opens_.end() && o->second.request_id == p.request_id && (!p.was_open || p.internal)) opens_.erase(o);
+  }
   p.reply = std::move(rep);
   p.done = true;
   pending_.erase(it);
@@ -92,7 +95,9 @@ void Client::Disconnect(uint64_t gen) {
 std::vector<std::shared_ptr<Client::Pending>> Client::CollectResendLocked() {
   std::vector<std::shared_ptr<Pending>> opens, rest;
   uint64_t first_new = next_request_id_;
-  for (const auto& [ino, req] : opens_) opens.push_back(AddPendingLocked(req, true));
+  std::vector<fs::Request> reopen;
+  for (const auto& [ino, r] : opens_) reopen.push_back(r.req);
+  for (const fs::Request& req : reopen) opens.push_back(AddPendingLocked(req, true));
   for (const auto& [rid, p] : pending_) {
     if (rid < first_new) rest.push_back(p);
   }
@@ -103,16 +108,35 @@ std::vector<std::shared_ptr<Client::Pending>> Client::CollectResendLocked() {
   return opens;
 }
 
+// Connects, then lets a resender thread install the connection and re-send;
+// returns once it is installed, so this (the reader) thread reads the replies
+// while the re-sends are still going out.
 bool Client::Reconnect() {
   int fd = -1;
   proto::HelloReply hello;
   if (!ConnectOnce(&fd, &hello).ok()) return false;
+  if (resender_.joinable()) resender_.join();  // the last one ended: its connection is gone
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    gen = gen_;
+  }
+  resender_ = std::thread([this, fd, hello] { Resend(fd, hello); });
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return gen_ != gen || closing_; });
+  return true;
+}
+
+// Holds write_mu_ from install to the last re-send: calls made meanwhile wait
+// and go out after every re-sent request.
+void Client::Resend(int fd, proto::HelloReply hello) {
   std::lock_guard<std::mutex> w(write_mu_);
   Install(fd, hello, false);
   std::vector<std::shared_ptr<Pending>> resend;
   uint64_t oldest = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
+    if (closing_ || fd_ != fd) return;
     resend = CollectResendLocked();
     oldest = pending_.empty() ? 0 : pending_.begin()->first;
     LOG_INFO("client", "session %016llx reconnected (epoch %llu); re-sending %zu requests",
@@ -125,7 +149,6 @@ bool Client::Reconnect() {
       break;
     }
   }
-  return true;
 }
 
 }  // namespace baton::client

@@ -15,6 +15,7 @@ struct Client::Pending {
   std::string body;       // fs::EncodeRequest(req)
   uint64_t sent_gen = 0;  // connection generation it was last sent on (0 = never)
   bool internal = false;  // a re-sent open: nobody waits for it
+  bool was_open = false;  // kOpen: the inode was already in opens_ when this was sent
   bool done = false;
   fs::Reply reply;
 };

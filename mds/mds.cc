@@ -12,6 +12,7 @@
 #include "fs/meta_store.h"
 #include "journal/journal.h"
 #include "mds/replay.h"
+#include "mds/space.h"
 #include "mds/sequencer.h"
 #include "mds/server.h"
 #include "volume/volume.h"
@@ -75,9 +76,37 @@ int LockVolume(volume::Volume& vol, const MdsOptions& o) {
   return 1;
 }
 
+// After replay the store must have applied exactly the records the journal
+// holds: the sequencer relies on the next appended LSN being applied_lsn + 1
+// (a record at or below applied_lsn would be skipped by apply, yet answered).
+bool JournalMatchesStore(fs::MetaStore& store, journal::Journal& jnl, const MdsOptions& o) {
+  StatusOr<fs::StoreState> state = store.ReadState();
+  if (!state.ok()) {
+    LOG_ERROR("mds", "cannot read the metadata store state: %s", state.status().ToString().c_str());
+    return false;
+  }
+  if (jnl.next_lsn() == state->applied_lsn + 1) return true;
+  LOG_ERROR("mds",
+            "refusing to serve %s: the journal continues at lsn %llu but the metadata store has applied up to "
+            "lsn %llu (expected the journal to continue at %llu); the journal and the store do not belong "
+            "together (run baton fsck)",
+            o.volume_path.c_str(), static_cast<unsigned long long>(jnl.next_lsn()),
+            static_cast<unsigned long long>(state->applied_lsn),
+            static_cast<unsigned long long>(state->applied_lsn + 1));
+  return false;
+}
+
 // Everything after the lock: epoch, store, replay, journal, serve.
 int Serve(volume::Volume& vol, const MdsOptions& o) {
-  uint64_t epoch = vol.superblock().epoch + 1;
+  // The superblock was read before the lock: other takeovers may have raised
+  // the epoch while we waited. Build on the copy the last holder left.
+  StatusOr<volume::Superblock> fresh = vol.ReloadSuperblock();
+  if (!fresh.ok()) {
+    LOG_ERROR("mds", "cannot re-read the superblock of %s: %s", o.volume_path.c_str(),
+              fresh.status().ToString().c_str());
+    return 1;
+  }
+  uint64_t epoch = fresh->epoch + 1;
   Status st = vol.SetEpoch(epoch);
   if (!st.ok()) {
     LOG_ERROR("mds", "cannot raise the epoch of %s: %s", o.volume_path.c_str(), st.ToString().c_str());
@@ -93,6 +122,7 @@ int Serve(volume::Volume& vol, const MdsOptions& o) {
   }
   st = ReplayJournal(vol, **store);
   if (!st.ok()) {
+    if (st.code() == Code::kNoSpace) LogVolumeFull(o.volume_path);
     LOG_ERROR("mds", "replay failed: %s", st.ToString().c_str());
     return 1;
   }
@@ -103,6 +133,7 @@ int Serve(volume::Volume& vol, const MdsOptions& o) {
     LOG_ERROR("mds", "cannot open the journal: %s", jnl.status().ToString().c_str());
     return 1;
   }
+  if (!JournalMatchesStore(**store, **jnl, o)) return 1;
   return ServeClients(vol, **store, **jnl, o, epoch);
 }
 
@@ -114,6 +145,9 @@ int ServeClients(volume::Volume& vol, fs::MetaStore& store, journal::Journal& jn
   so.checkpoint_interval_ms = o.checkpoint_interval_ms;
   so.checkpoint_records = o.checkpoint_records;
   so.orphan_grace_ms = o.orphan_grace_ms;
+  so.volume_path = o.volume_path;
+  so.min_free_bytes = o.min_free_bytes;
+  so.min_free_percent = o.min_free_percent;
   Sequencer seq(vol.env(), &store, &jnl, &opens, so);
   Status st = seq.Start();
   if (!st.ok()) {

@@ -26,6 +26,13 @@ struct MdsOptions {
   uint64_t checkpoint_records = 100000;        // ... or after this many records
   uint32_t orphan_grace_ms = 30000;            // startup orphans are reclaimed after this unless re-opened
   uint32_t max_batch_records = 1024;           // group-commit batch bound
+  // Space reserve: an op that consumes space (write, fallocate, create,
+  // setxattr, truncate) is answered ENOSPC without being journaled while the
+  // file system holding the volume has less free space than the larger of
+  // these two (so the journal and the store never fill the disk: a record
+  // that cannot be applied would fail-stop the MDS on every restart).
+  uint64_t min_free_bytes = 256ull << 20;
+  uint32_t min_free_percent = 5;
   bool install_signal_handlers = true;         // SIGTERM/SIGINT -> clean stop (tools/ wants true)
   std::string holder_description;              // text for the lock file; default "baton mds pid N at ADDR"
   // Called once serving, with the bound address (useful with port 0).

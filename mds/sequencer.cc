@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <string>
 #include <utility>
 
 #include "base/log.h"
@@ -18,11 +19,21 @@ struct Sequencer::Slot {
 
 namespace {
 bool TakesNewIno(fs::Op op) { return op == fs::Op::kMknod || op == fs::Op::kMkdir || op == fs::Op::kSymlink; }
+constexpr size_t kSubmissionOverheadBytes = 256;  // the Submission itself, the reply closure
 }  // namespace
+
+size_t SubmissionBytes(const Submission& s) {
+  return kSubmissionOverheadBytes + s.req.data.size() + s.req.name.size() + s.req.new_name.size();
+}
 
 Sequencer::Sequencer(Env* env, fs::MetaStore* store, journal::Journal* journal, OpenTable* opens,
                      const SequencerOptions& options)
-    : env_(env), store_(store), journal_(journal), opens_(opens), options_(options) {}
+    : env_(env),
+      store_(store),
+      journal_(journal),
+      opens_(opens),
+      options_(options),
+      space_(env, options.volume_path, options.min_free_bytes, options.min_free_percent) {}
 
 Sequencer::~Sequencer() { Stop(); }
 
@@ -45,8 +56,19 @@ Status Sequencer::Start() {
 }
 
 void Sequencer::Submit(Submission s) {
-  std::lock_guard<std::mutex> l(mu_);
+  size_t bytes = SubmissionBytes(s);
+  std::unique_lock<std::mutex> l(mu_);
+  // An empty queue takes anything, so one large request never waits forever.
+  space_cv_.wait(l, [&] { return stopping_ || queue_.empty() || queue_bytes_ + bytes <= options_.max_queue_bytes; });
+  if (stopping_) return;
+  queue_bytes_ += bytes;
   queue_.push_back(std::move(s));
+  cv_.notify_one();
+}
+
+void Sequencer::NoteReleased(fs::Ino ino) {
+  std::lock_guard<std::mutex> l(mu_);
+  released_.push_back(ino);
   cv_.notify_one();
 }
 
@@ -55,6 +77,7 @@ void Sequencer::Stop() {
     std::lock_guard<std::mutex> l(mu_);
     stopping_ = true;
     cv_.notify_one();
+    space_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -69,19 +92,43 @@ void Sequencer::FailStop(const char* what, const Status& s) {
   std::_Exit(1);
 }
 
+// Moves the next batch (bounded in records and bytes) out of the queue, and
+// the released inodes into released_; false when stopping with nothing left.
+bool Sequencer::TakeBatch(std::vector<Submission>& batch) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, std::chrono::milliseconds(100),
+               [this] { return stopping_ || !queue_.empty() || !released_.empty(); });
+  if (stopping_ && queue_.empty()) return false;
+  uint64_t bytes = 0;
+  while (!queue_.empty() && batch.size() < options_.max_batch_records &&
+         (batch.empty() || bytes + SubmissionBytes(queue_.front()) <= options_.max_batch_bytes)) {
+    size_t b = SubmissionBytes(queue_.front());
+    bytes += b;
+    queue_bytes_ -= b;
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  space_cv_.notify_all();
+  return true;
+}
+
+void Sequencer::TakeReleased() {
+  std::vector<fs::Ino> released;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    released.swap(released_);
+  }
+  for (fs::Ino ino : released) {
+    if (orphans_.count(ino) != 0 && startup_orphans_.count(ino) == 0) reclaim_queue_.insert(ino);
+  }
+}
+
 void Sequencer::Loop() {
   std::vector<Submission> batch;
   for (;;) {
     batch.clear();
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_ && queue_.empty()) break;
-      while (!queue_.empty() && batch.size() < options_.max_batch_records) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+    if (!TakeBatch(batch)) break;
+    TakeReleased();
     MaybeReclaimStartupOrphans();
     if (!batch.empty() || !reclaim_queue_.empty()) RunBatch(batch);
     MaybeCheckpoint(false);
@@ -114,11 +161,6 @@ bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots,
     now.emplace_back(std::move(s.reply), fs::Reply{});
     return false;
   }
-  if (s.req.op == fs::Op::kRelease) {
-    HandleRelease(s.session_id, s.req.ino);
-    now.emplace_back(std::move(s.reply), fs::Reply{});
-    return false;
-  }
   StatusOr<fs::Reply> stored = fs::LookupStoredReply(*store_, s.session_id, s.request_id);
   if (stored.ok()) {
     LOG_INFO("mds", "session %016llx request %llu: resent, answered from the exactly-once table",
@@ -127,6 +169,12 @@ bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots,
     return false;
   }
   if (!stored.status().IsNotFound()) FailStop("exactly-once lookup", stored.status());
+  if (space_.Refuses(s.req)) {  // not journaled, so nothing to remember either
+    fs::Reply full;
+    full.err = ENOSPC;
+    now.emplace_back(std::move(s.reply), std::move(full));
+    return false;
+  }
   StampInto(s, slots);
   return true;
 }
@@ -147,7 +195,7 @@ void Sequencer::StampInto(Submission& s, std::vector<Slot>& slots) {
 
 void Sequencer::AddReclaims(std::vector<Slot>& slots) {
   for (fs::Ino ino : reclaim_queue_) {
-    if (opens_->IsOpen(ino) || orphans_.count(ino) == 0) continue;
+    if (orphans_.count(ino) == 0 || !opens_->TryMarkReclaiming(ino)) continue;
     Slot slot;
     last_time_ns_ = std::max(last_time_ns_, env_->NowRealtimeNanos());
     slot.rec.stamp.time_ns = last_time_ns_;
@@ -161,22 +209,18 @@ void Sequencer::AddReclaims(std::vector<Slot>& slots) {
 }
 
 void Sequencer::CommitSlots(std::vector<Slot>& slots) {
-  std::vector<std::string> payloads;
-  std::vector<journal::RecordIn> records;
-  payloads.reserve(slots.size());
-  for (const Slot& s : slots) payloads.push_back(fs::EncodeOpRecord(s.rec));
-  for (const std::string& p : payloads) records.push_back({fs::kJournalTypeOp, p});
-  StatusOr<uint64_t> first = journal_->AppendBatch(records);
-  if (!first.ok()) FailStop("journal append", first.status());
-  std::vector<fs::JournaledOp> ops(slots.size());
-  for (size_t i = 0; i < slots.size(); i++) {
-    ops[i].lsn = *first + i;
-    ops[i].rec = slots[i].rec;
-  }
+  std::vector<fs::JournaledOp> ops = JournalSlots(slots);
   std::vector<fs::ApplyResult> results;
   Status st = fs::ApplyBatch(*store_, ops, &results);
+  if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
   if (!st.ok()) FailStop("apply", st);
   assert(results.size() == slots.size());
+  for (size_t i = 0; i < results.size(); i++) {
+    // A skipped record was not applied now: answering it would be a lie.
+    if (results[i].skipped) FailStop("apply", Status::Corruption("record at lsn " + std::to_string(ops[i].lsn) +
+                                                                 " was skipped as already applied"));
+    if (ops[i].rec.req.op == fs::Op::kReclaim) opens_->DoneReclaiming(ops[i].rec.req.ino);
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     applied_lsn_ = ops.back().lsn;
@@ -189,16 +233,35 @@ void Sequencer::CommitSlots(std::vector<Slot>& slots) {
 }
 
 void Sequencer::NoteOrphans(const std::vector<fs::Ino>& orphaned) {
+  // Before the grace deadline other clients may not have re-sent their opens
+  // yet: hold new orphans like the startup ones.
+  bool in_grace = !orphaned.empty() && env_->NowMonotonicNanos() < grace_deadline_ns_;
   for (fs::Ino ino : orphaned) {
     orphans_.insert(ino);
-    if (!opens_->IsOpen(ino)) reclaim_queue_.insert(ino);
+    if (in_grace) {
+      startup_orphans_.insert(ino);
+    } else if (!opens_->IsOpen(ino)) {
+      reclaim_queue_.insert(ino);
+    }
   }
 }
 
-void Sequencer::HandleRelease(uint64_t session_id, fs::Ino ino) {
-  if (opens_->Release(session_id, ino) && orphans_.count(ino) != 0 && startup_orphans_.count(ino) == 0) {
-    reclaim_queue_.insert(ino);
+// Encodes, journals (one write, one fdatasync) and returns the slots as ops,
+// moving each record out of its slot.
+std::vector<fs::JournaledOp> Sequencer::JournalSlots(std::vector<Slot>& slots) {
+  std::vector<std::string> payloads;
+  std::vector<journal::RecordIn> records;
+  payloads.reserve(slots.size());
+  for (const Slot& s : slots) payloads.push_back(fs::EncodeOpRecord(s.rec));
+  for (const std::string& p : payloads) records.push_back({fs::kJournalTypeOp, p});
+  StatusOr<uint64_t> first = journal_->AppendBatch(records);
+  if (!first.ok()) FailStop("journal append", first.status());
+  std::vector<fs::JournaledOp> ops(slots.size());
+  for (size_t i = 0; i < slots.size(); i++) {
+    ops[i].lsn = *first + i;
+    ops[i].rec = std::move(slots[i].rec);
   }
+  return ops;
 }
 
 void Sequencer::MaybeReclaimStartupOrphans() {

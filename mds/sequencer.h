@@ -1,23 +1,32 @@
 // The group-commit pipeline: the one data path of DESIGN.md.
 //
-// One thread takes every queued mutation (and kFsync / kRelease), and for a
-// batch of them:
+// One thread takes every queued mutation (and kFsync), and for a batch of
+// them (bounded in records and bytes):
 //   1. drops duplicates: a (session, request id) with a stored reply
 //      (fs::LookupStoredReply) is answered with it; one already in this batch
-//      is attached to the first (DESIGN invariant 4, exactly once);
+//      is attached to the first (DESIGN invariant 4, exactly once); an op
+//      that consumes space while the disk is below the reserve is answered
+//      ENOSPC without being journaled (mds/space.h);
 //   2. stamps the rest (session, request id, oldest_unreplied, time, new inode
 //      number) and encodes fs::OpRecords, plus internal kReclaim records for
 //      orphans no session holds open;
 //   3. journal AppendBatch: one write + one fdatasync;
 //   4. fs::ApplyBatch: one LMDB transaction;
-//   5. replies.
+//   5. replies (ReplyFn only queues the frame on its connection: no network
+//      I/O ever happens on this thread, mds/server.h).
+// kRelease is not queued here: the connection thread handles it (with kOpen,
+// in frame order) and calls NoteReleased. An orphan is reclaimed only after
+// OpenTable::TryMarkReclaiming succeeded; orphans that appear before the
+// startup grace deadline are held until it, like the startup orphans (clients
+// are still re-sending their opens).
 // Every reply is sent only after its record is durable (DESIGN invariant 1:
 // we chose "acknowledged means durable" for every op, so clients never need
 // to keep answered requests). kFsync is therefore answered as soon as it is
 // reached: every earlier request of its session is in this or an earlier,
 // already durable batch.
 //
-// Fail-stop: a journal or store error logs and ends the process (exit 1) at
+// Fail-stop: a journal or store error, or an apply that skipped a record
+// (the journal and store disagree), logs and ends the process (exit 1) at
 // once; nothing is ever answered after it.
 #pragma once
 
@@ -27,6 +36,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,6 +46,7 @@
 #include "fs/ops.h"
 #include "journal/journal.h"
 #include "mds/open_table.h"
+#include "mds/space.h"
 
 namespace baton::mds {
 
@@ -49,11 +60,19 @@ struct Submission {
   ReplyFn reply;  // called once, from the sequencer thread
 };
 
+// What a queued submission counts against max_queue_bytes.
+size_t SubmissionBytes(const Submission& s);
+
 struct SequencerOptions {
   uint32_t max_batch_records = 1024;
   uint32_t checkpoint_interval_ms = 30000;
   uint64_t checkpoint_records = 100000;
   uint32_t orphan_grace_ms = 30000;
+  uint64_t max_queue_bytes = 64ull << 20;  // Submit blocks while the queue holds more
+  uint64_t max_batch_bytes = 16ull << 20;  // one group commit takes at most this much
+  std::string volume_path;                 // for the free-space reserve and messages
+  uint64_t min_free_bytes = 256ull << 20;
+  uint32_t min_free_percent = 5;
 };
 
 class Sequencer {
@@ -63,7 +82,12 @@ class Sequencer {
   ~Sequencer();
   // Reads next_ino and the startup orphans, starts the thread.
   Status Start();
+  // Queues s; blocks while the queue is over max_queue_bytes (the connection
+  // thread stops reading, TCP pushes back on the client). Dropped (never
+  // answered) once stopping.
   void Submit(Submission s);
+  // A connection thread dropped the last holder of ino.
+  void NoteReleased(fs::Ino ino);
   // Finishes the batch in flight, answers nothing more, joins the thread.
   void Stop();
 
@@ -78,8 +102,10 @@ class Sequencer {
   void StampInto(Submission& s, std::vector<Slot>& slots);
   void AddReclaims(std::vector<Slot>& slots);
   void CommitSlots(std::vector<Slot>& slots);
+  std::vector<fs::JournaledOp> JournalSlots(std::vector<Slot>& slots);
   void NoteOrphans(const std::vector<fs::Ino>& orphaned);
-  void HandleRelease(uint64_t session_id, fs::Ino ino);
+  void TakeReleased();
+  bool TakeBatch(std::vector<Submission>& batch);
   void MaybeReclaimStartupOrphans();
   void MaybeCheckpoint(bool force);
   [[noreturn]] void FailStop(const char* what, const Status& s);
@@ -92,12 +118,16 @@ class Sequencer {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable space_cv_;  // Submit waits here for queue space
   std::deque<Submission> queue_;  // GUARDED_BY(mu_)
+  uint64_t queue_bytes_ = 0;      // GUARDED_BY(mu_): SubmissionBytes of queue_
+  std::vector<fs::Ino> released_;  // GUARDED_BY(mu_): from NoteReleased
   bool stopping_ = false;         // GUARDED_BY(mu_)
   uint64_t applied_lsn_ = 0;      // GUARDED_BY(mu_)
   std::thread thread_;
 
   // Sequencer-thread state.
+  SpaceGuard space_;
   fs::Ino next_ino_ = 0;
   int64_t last_time_ns_ = 0;
   std::set<fs::Ino> orphans_;          // nlink 0 inodes not yet reclaimed

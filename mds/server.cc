@@ -4,7 +4,11 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include <sys/time.h>
+
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
 
 #include "base/coding.h"
 #include "base/log.h"
@@ -12,30 +16,96 @@
 
 namespace baton::mds {
 
+namespace {
+constexpr uint64_t kMaxQueuedOutputBytes = 64ull << 20;  // a connection that falls further behind is closed
+constexpr uint32_t kHelloTimeoutMs = 10000;             // a connection must say HELLO within this
+constexpr uint32_t kSendTimeoutMs = 10000;              // one blocked send on the writer thread at most
+constexpr size_t kMaxConnections = 4096;
+
+void SetSocketTimeout(int fd, int opt, uint32_t timeout_ms) {
+  timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv);
+}
+}  // namespace
+
+// One client connection. The connection thread reads frames; everything sent
+// goes through out_ to the writer thread, so no other thread (above all the
+// sequencer) ever blocks on this socket.
 struct MdsServer::Conn {
   int fd = -1;
   std::string peer;
   uint64_t session_id = 0;  // 0 until HELLO; only the connection thread touches it
-  std::mutex write_mu;
-  bool closed = false;  // GUARDED_BY(write_mu): fd is closed and must not be used
   std::atomic<bool> finished{false};
   std::thread thread;
+  std::thread writer;
 
+  // Held by the connection thread while it handles a request, and by a HELLO
+  // that supersedes this connection: once superseded is set, this connection
+  // submits nothing more (a late frame still buffered on it is dropped).
+  std::mutex submit_mu;
+  bool superseded = false;  // GUARDED_BY(submit_mu)
+
+  std::mutex out_mu;
+  std::condition_variable out_cv;
+  std::deque<std::string> out;  // GUARDED_BY(out_mu): encoded frames not yet written
+  uint64_t out_bytes = 0;       // GUARDED_BY(out_mu)
+  bool out_closed = false;      // GUARDED_BY(out_mu): no more frames accepted
+  bool fd_closed = false;       // GUARDED_BY(out_mu): fd is closed and must not be used
+
+  // Queues f for the writer thread; never blocks on the network.
   Status Send(const proto::Frame& f) {
     std::string bytes = proto::EncodeFrame(f);
-    std::lock_guard<std::mutex> l(write_mu);
-    if (closed) return Status::Closed("connection closed");
-    return proto::WriteAll(fd, bytes);
+    std::lock_guard<std::mutex> l(out_mu);
+    if (out_closed) return Status::Closed("connection closed");
+    if (out_bytes + bytes.size() > kMaxQueuedOutputBytes) {
+      LOG_WARN("mds", "closing connection from %s: more than %llu bytes of replies queued (the client does not read)",
+               peer.c_str(), static_cast<unsigned long long>(kMaxQueuedOutputBytes));
+      out_closed = true;
+      ::shutdown(fd, SHUT_RDWR);  // the connection thread ends; the client reconnects and re-sends
+      out_cv.notify_all();
+      return Status::Closed("connection closed: output queue full");
+    }
+    out_bytes += bytes.size();
+    out.push_back(std::move(bytes));
+    out_cv.notify_all();
+    return Status::Ok();
+  }
+  void WriterLoop() {
+    std::unique_lock<std::mutex> l(out_mu);
+    for (;;) {
+      out_cv.wait(l, [this] { return out_closed || !out.empty(); });
+      if (out.empty()) return;  // closed and drained
+      std::string bytes = std::move(out.front());
+      out.pop_front();
+      l.unlock();
+      Status st = proto::WriteAll(fd, bytes);
+      l.lock();
+      out_bytes -= bytes.size();
+      if (!st.ok()) {
+        out_closed = true;
+        out.clear();
+        out_bytes = 0;
+        ::shutdown(fd, SHUT_RDWR);
+        return;
+      }
+    }
   }
   void Shutdown() {
-    std::lock_guard<std::mutex> l(write_mu);
-    if (!closed) ::shutdown(fd, SHUT_RDWR);
+    std::lock_guard<std::mutex> l(out_mu);
+    if (!fd_closed) ::shutdown(fd, SHUT_RDWR);
   }
+  // Lets the writer flush what is queued, then closes the socket.
   void Close() {
-    std::lock_guard<std::mutex> l(write_mu);
-    if (closed) return;
+    {
+      std::lock_guard<std::mutex> l(out_mu);
+      out_closed = true;
+      out_cv.notify_all();
+    }
+    if (writer.joinable()) writer.join();
+    std::lock_guard<std::mutex> l(out_mu);
+    if (fd_closed) return;
     proto::CloseFd(fd);
-    closed = true;
+    fd_closed = true;
   }
 };
 
@@ -87,7 +157,15 @@ void MdsServer::AcceptLoop() {
     c->fd = fd;
     c->peer = proto::PeerName(fd);
     std::lock_guard<std::mutex> l(mu_);
+    if (conns_.size() >= kMaxConnections) {
+      LOG_WARN("mds", "refusing connection from %s: %zu connections open", c->peer.c_str(), conns_.size());
+      proto::CloseFd(fd);
+      continue;
+    }
+    SetSocketTimeout(fd, SO_RCVTIMEO, kHelloTimeoutMs);  // cleared by HELLO
+    SetSocketTimeout(fd, SO_SNDTIMEO, kSendTimeoutMs);
     conns_.push_back(c);
+    c->writer = std::thread([c] { c->WriterLoop(); });
     c->thread = std::thread([this, c] { Serve(c); });
   }
 }
@@ -107,6 +185,13 @@ void MdsServer::ReapFinished() {
     }
   }
   for (auto& c : done) c->thread.join();
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& c : done) ForgetConnLocked(c);
+}
+
+void MdsServer::ForgetConnLocked(const std::shared_ptr<Conn>& c) {
+  auto it = session_conns_.find(c->session_id);
+  if (it != session_conns_.end() && it->second.lock() == c) session_conns_.erase(it);
 }
 
 void MdsServer::Serve(std::shared_ptr<Conn> c) {
@@ -157,10 +242,8 @@ Status MdsServer::HandleHello(const std::shared_ptr<Conn>& c, const proto::Frame
                                std::to_string(proto::kProtocolVersion));
   }
   c->session_id = h.session_id != 0 ? h.session_id : NewSessionId();
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    sessions_.insert(c->session_id);
-  }
+  SetSocketTimeout(c->fd, SO_RCVTIMEO, 0);
+  SupersedeOlderConns(c);
   LOG_INFO("mds", "session %016llx %s from %s (%s)", static_cast<unsigned long long>(c->session_id),
            h.session_id != 0 ? "re-opened" : "opened", c->peer.c_str(), h.client_name.c_str());
   proto::HelloReply r;
@@ -171,6 +254,28 @@ Status MdsServer::HandleHello(const std::shared_ptr<Conn>& c, const proto::Frame
   r.durable_lsn = sequencer_->durable_lsn();
   r.mds_addresses = options_.mds_addresses;
   return c->Send({proto::FrameKind::kHelloReply, 0, 0, 0, proto::EncodeHelloReply(r)});
+}
+
+// A HELLO re-opening a session makes every older connection of the session
+// stale: shut it down, and make sure its thread submits nothing more (a late
+// copy of a request still buffered on it must not be applied again).
+void MdsServer::SupersedeOlderConns(const std::shared_ptr<Conn>& c) {
+  std::shared_ptr<Conn> old;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    sessions_.insert(c->session_id);
+    std::weak_ptr<Conn>& slot = session_conns_[c->session_id];
+    old = slot.lock();
+    slot = c;
+  }
+  if (!old || old == c) return;
+  LOG_INFO("mds", "session %016llx: closing its older connection from %s",
+           static_cast<unsigned long long>(c->session_id), old->peer.c_str());
+  {
+    std::lock_guard<std::mutex> l(old->submit_mu);  // waits for a request being handled
+    old->superseded = true;
+  }
+  old->Shutdown();
 }
 
 Status MdsServer::SendStatus(const std::shared_ptr<Conn>& c) {
@@ -186,6 +291,8 @@ Status MdsServer::SendStatus(const std::shared_ptr<Conn>& c) {
 
 Status MdsServer::HandleRequest(const std::shared_ptr<Conn>& c, const proto::Frame& f) {
   if (c->session_id == 0) return Status::InvalidArgument("request before HELLO");
+  std::lock_guard<std::mutex> l(c->submit_mu);
+  if (c->superseded) return Status::Closed("connection superseded by a newer one of its session");
   uint64_t oldest = 0;
   std::string_view body;
   BATON_RETURN_IF_ERROR(proto::SplitRequestPayload(f.payload, &oldest, &body));
@@ -211,10 +318,17 @@ Status MdsServer::HandleRequest(const std::shared_ptr<Conn>& c, const proto::Fra
     reply(rep);
     return Status::Ok();
   }
+  if (s.req.op == fs::Op::kOpen) {
+    reply(HandleOpen(c->session_id, s.req));
+    return Status::Ok();
+  }
+  if (s.req.op == fs::Op::kRelease) {
+    if (opens_->Release(c->session_id, s.req.ino)) sequencer_->NoteReleased(s.req.ino);
+    reply(fs::Reply{});
+    return Status::Ok();
+  }
   if (fs::IsQuery(s.req.op)) {
-    fs::Reply rep = fs::Query(*store_, s.req);
-    if (s.req.op == fs::Op::kOpen && rep.err == 0) opens_->Open(c->session_id, s.req.ino);
-    reply(rep);
+    reply(fs::Query(*store_, s.req));
     return Status::Ok();
   }
   s.session_id = c->session_id;
@@ -223,6 +337,23 @@ Status MdsServer::HandleRequest(const std::shared_ptr<Conn>& c, const proto::Fra
   s.reply = std::move(reply);
   sequencer_->Submit(std::move(s));
   return Status::Ok();
+}
+
+// Registers the open first, then checks the inode: a reclaim can then never
+// slip in between (OpenTable::TryMarkReclaiming sees the registration, or the
+// registration fails and so does the open).
+fs::Reply MdsServer::HandleOpen(uint64_t session_id, const fs::Request& req) {
+  bool was_open = opens_->Holds(session_id, req.ino);
+  if (!opens_->Open(session_id, req.ino)) {
+    fs::Reply gone;
+    gone.err = ENOENT;  // being reclaimed: unlinked and closed everywhere
+    return gone;
+  }
+  fs::Reply rep = fs::Query(*store_, req);
+  if (rep.err != 0 && !was_open) {
+    if (opens_->Release(session_id, req.ino)) sequencer_->NoteReleased(req.ino);
+  }
+  return rep;
 }
 
 }  // namespace baton::mds

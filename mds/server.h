@@ -1,18 +1,25 @@
 // MdsServer: the TCP front of the MDS.
 //
 // Threading (simple and robust on purpose): one accept thread polls the
-// listening socket; every accepted connection gets its own thread that reads
-// frames with blocking recv. Queries are served on that thread from an LMDB
-// read transaction (fs::Query); mutations, kFsync and kRelease go to the
-// Sequencer, whose thread sends their replies. Writes to a socket are
-// serialised by a per-connection mutex. A bad frame (or any protocol
-// violation) logs one line naming the peer and the problem and closes that
-// connection only. Connection threads that ended are reaped by the accept
-// thread.
+// listening socket; every accepted connection gets its own reader thread that
+// reads frames with blocking recv, and its own writer thread that writes the
+// connection's queue of outgoing frames. Nobody else touches a socket: the
+// sequencer's replies only queue a frame, so a client that stops reading
+// stalls only its own writer; once more than 64 MiB are queued for it the
+// connection is closed (the client reconnects and re-sends; exactly-once
+// answers what was applied). Queries are served on the reader thread from an
+// LMDB read transaction (fs::Query); kOpen and kRelease too, synchronously and
+// in frame order (mds/open_table.h); mutations and kFsync go to the
+// Sequencer. A connection must say HELLO within 10 s. A HELLO that re-opens a
+// session supersedes the session's older connection: it is shut down and
+// submits nothing more. A bad frame (or any protocol violation) logs one line
+// naming the peer and the problem and closes that connection only.
+// Connection threads that ended are reaped by the accept thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -54,6 +61,9 @@ class MdsServer {
   Status HandleHello(const std::shared_ptr<Conn>& c, const proto::Frame& f);
   Status HandleRequest(const std::shared_ptr<Conn>& c, const proto::Frame& f);
   Status SendStatus(const std::shared_ptr<Conn>& c);
+  fs::Reply HandleOpen(uint64_t session_id, const fs::Request& req);
+  void SupersedeOlderConns(const std::shared_ptr<Conn>& c);
+  void ForgetConnLocked(const std::shared_ptr<Conn>& c);
   uint64_t NewSessionId();
 
   fs::MetaStore* store_;
@@ -68,6 +78,7 @@ class MdsServer {
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<Conn>> conns_;  // GUARDED_BY(mu_)
   std::set<uint64_t> sessions_;               // GUARDED_BY(mu_): every session seen by this MDS
+  std::map<uint64_t, std::weak_ptr<Conn>> session_conns_;  // GUARDED_BY(mu_): newest connection of a session
 };
 
 }  // namespace baton::mds

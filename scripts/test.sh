@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing, builds
 # with warnings as errors, runs every test with CTest, then builds with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests again.
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again
+# (the MDS processes that integration tests start are sanitized too).
 #
 # Every process the tests start runs in this script's own process group; on
 # exit (pass, fail or interrupt) stragglers in that group are killed, so a
@@ -30,7 +31,7 @@ echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 900
 echo "== sanitizer build (ASan + UBSan)"
 BUILD_DIR=$root/build-asan BATON_WERROR=ON BATON_SANITIZE=ON bash scripts/build.sh
-echo "== unit tests under ASan + UBSan"
+echo "== all tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j2 -L unit --timeout 900
+  ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -188,6 +188,8 @@ Status Volume::SetEpoch(uint64_t epoch) {
 
 StatusOr<Superblock> Volume::ReloadSuperblock() {
   BATON_ASSIGN_OR_RETURN(Superblock sb, ReadSuperblock(env_, JoinPath(path_, kSuperblockName)));
+  if (!(sb.volume_id == sb_.volume_id)) return Status::Corruption("superblock of " + path_ + " names another volume");
+  sb_ = sb;  // a writer that just took the lock must build on the newest copy
   return sb;
 }
 

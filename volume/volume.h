@@ -56,7 +56,9 @@ class Volume {
   // Raises the epoch in the superblock, crash-safely (write the other slot,
   // fdatasync). Requires the writer lock.
   Status SetEpoch(uint64_t epoch);
-  // Re-reads the superblock from disk (a writer checks it was not fenced).
+  // Re-reads the superblock from disk and refreshes the cached copy (a writer
+  // checks it was not fenced; a standby that just took the lock builds its
+  // epoch on the copy that the previous holders left).
   StatusOr<Superblock> ReloadSuperblock();
 
   Env* env() const { return env_; }

@@ -260,3 +260,33 @@ BOOST_AUTO_TEST_CASE(call_timeout_on_a_hung_mds) {
   MustCall(*c, CreateReq(fs::kRootIno, "after"));
   MustCall(*c, LookupReq(fs::kRootIno, "before"));
 }
+
+// Review finding 6: after a reconnect the client re-sends many large writes
+// and many reads with large replies. It must keep reading replies while it
+// re-sends, or the MDS blocks on the replies and the client on the writes.
+BOOST_AUTO_TEST_CASE(resend_of_large_requests_keeps_reading_replies) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  auto c = Connect(mds.address(), 60000);
+  constexpr int kThreads = 24;
+  constexpr size_t kMiB = 1 << 20;
+  fs::Ino ino = MustCall(*c, CreateReq(fs::kRootIno, "big")).attr.ino;
+  MustCall(*c, WriteReq(ino, 0, std::string(kMiB, 'a')));
+  ::kill(mds.pid(), SIGSTOP);  // requests pile up unanswered
+  std::atomic<int> failures{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; t++) {
+    ts.emplace_back([&, t] {
+      auto r = t % 2 == 0 ? c->Call(ReadReq(ino, 0, kMiB))
+                          : c->Call(WriteReq(ino, kMiB * (1 + t), std::string(kMiB, 'b')));
+      if (!r.ok() || r->err != 0) failures++;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  c->BreakConnectionForTest();
+  ::kill(mds.pid(), SIGCONT);
+  for (auto& t : ts) t.join();
+  BOOST_TEST(failures.load() == 0);
+  BOOST_TEST(c->stats().resent_requests >= 1u);
+}

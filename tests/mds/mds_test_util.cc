@@ -22,7 +22,7 @@ namespace baton::testing {
 
 namespace {
 
-constexpr const char* kChildEnv = "BATON_TEST_CHILD_MDS";  // "VOLUME|ADDR|GRACE_MS|STANDBY"
+constexpr const char* kChildEnv = "BATON_TEST_CHILD_MDS";  // "VOLUME|ADDR|GRACE_MS|STANDBY|MIN_FREE_BYTES"
 
 // Self-exec mode: run the MDS instead of the tests.
 struct ChildMdsRunner {
@@ -30,12 +30,14 @@ struct ChildMdsRunner {
     const char* spec = std::getenv(kChildEnv);
     if (spec == nullptr) return;
     std::string s(spec);
-    size_t a = s.find('|'), b = s.find('|', a + 1), c = s.find('|', b + 1);
+    size_t a = s.find('|'), b = s.find('|', a + 1), c = s.find('|', b + 1), d = s.find('|', c + 1);
     mds::MdsOptions o;
     o.volume_path = s.substr(0, a);
     o.listen_addr = s.substr(a + 1, b - a - 1);
     o.orphan_grace_ms = static_cast<uint32_t>(std::stoul(s.substr(b + 1, c - b - 1)));
-    o.wait_for_lock = s.substr(c + 1) == "1";
+    o.wait_for_lock = s.substr(c + 1, d - c - 1) == "1";
+    uint64_t min_free = std::stoull(s.substr(d + 1));
+    if (min_free != 0) o.min_free_bytes = min_free;
     o.checkpoint_interval_ms = 500;  // exercise checkpoints and trims under kills
     std::_Exit(mds::RunMds(o));
   }
@@ -102,8 +104,9 @@ bool MdsProcess::Spawn() {
   Kill9();
   std::string grace = std::to_string(orphan_grace_ms_);
   std::string checkpoint = std::to_string(checkpoint_interval_ms);
-  std::string spec = volume_ + "|" + address_ + "|" + grace + "|" + (standby_ ? "1" : "0");
-  bool real = UseRealBinary();
+  std::string spec = volume_ + "|" + address_ + "|" + grace + "|" + (standby_ ? "1" : "0") + "|" +
+                     std::to_string(min_free_bytes);
+  bool real = UseRealBinary() && min_free_bytes == 0;  // `baton mds` has no flag for it
   std::string bin = real ? std::getenv("BATON_BIN") : "/proc/self/exe";
   static bool said = false;
   if (!said) fprintf(stderr, "test MDS processes run %s\n", real ? bin.c_str() : "this test binary (self-exec)");
@@ -185,6 +188,22 @@ StatusOr<std::unique_ptr<RawSession>> RawSession::Open(const std::string& addr, 
 }
 
 RawSession::~RawSession() { proto::CloseFd(fd_); }
+
+Status RawSession::Send(uint64_t request_id, uint64_t oldest_unreplied, const fs::Request& req) {
+  proto::Frame out{proto::FrameKind::kRequest, static_cast<uint16_t>(req.op), 0, request_id,
+                   proto::MakeRequestPayload(oldest_unreplied, fs::EncodeRequest(req))};
+  return proto::SendFrame(fd_, out);
+}
+
+StatusOr<fs::Reply> RawSession::Receive(uint64_t* request_id) {
+  proto::Frame in;
+  BATON_RETURN_IF_ERROR(proto::ReadFrame(fd_, &dec_, &in));
+  if (in.kind != proto::FrameKind::kReply) return Status::Corruption("not a reply");
+  *request_id = in.request_id;
+  fs::Reply rep;
+  BATON_RETURN_IF_ERROR(fs::DecodeReply(in.payload, &rep));
+  return rep;
+}
 
 StatusOr<fs::Reply> RawSession::Call(uint64_t request_id, uint64_t oldest_unreplied, const fs::Request& req) {
   proto::Frame out{proto::FrameKind::kRequest, static_cast<uint16_t>(req.op), 0, request_id,

@@ -71,6 +71,9 @@ class MdsProcess {
   // mode keeps the MDS default). Tests that replay the whole journal from
   // scratch set it high so no segment is trimmed.
   uint32_t checkpoint_interval_ms = 500;
+  // MdsOptions::min_free_bytes (0 = the default). Non-zero forces the
+  // self-exec mode: `baton mds` has no flag for it.
+  uint64_t min_free_bytes = 0;
   pid_t pid_ = -1;
 };
 
@@ -85,6 +88,10 @@ class RawSession {
   ~RawSession();
   uint64_t session_id() const { return session_id_; }
   StatusOr<fs::Reply> Call(uint64_t request_id, uint64_t oldest_unreplied, const fs::Request& req);
+  // Pipelining by hand: send frames, then read the replies in arrival order.
+  Status Send(uint64_t request_id, uint64_t oldest_unreplied, const fs::Request& req);
+  StatusOr<fs::Reply> Receive(uint64_t* request_id);
+  int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
