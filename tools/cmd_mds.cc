@@ -25,6 +25,9 @@ const char* kHelp =
     "  --wait                      wait for the writer lock instead of refusing\n"
     "  --checkpoint-interval-ms N  checkpoint (store sync + journal trim) at most this often (default 30000)\n"
     "  --orphan-grace-ms N         reclaim unlinked-but-open files left by a crash after N ms (default 30000)\n"
+    "  --min-free-bytes SIZE       refuse space-consuming operations with ENOSPC when the file system\n"
+    "                              holding VOLUME has less free space than this (default 256M) ...\n"
+    "  --min-free-percent P        ... or less than P percent free (default 5); the larger reserve wins\n"
     "  --log-level LEVEL           debug, info, warn, error (default info)\n"
     "\n"
     "signals: SIGTERM or SIGINT stop it cleanly (exit 0).\n"
@@ -32,7 +35,8 @@ const char* kHelp =
 }  // namespace
 
 int CmdMds(int argc, char** argv, int first) {
-  Args a({"--wait", "--help", "-h"}, {"--listen", "--checkpoint-interval-ms", "--orphan-grace-ms", "--log-level"});
+  Args a({"--wait", "--help", "-h"}, {"--listen", "--checkpoint-interval-ms", "--orphan-grace-ms", "--log-level", "--min-free-bytes",
+                                      "--min-free-percent"});
   if (!a.Parse(argc, argv, first)) {
     fprintf(stderr, "baton mds: %s\n\n%s", a.error().c_str(), kHelp);
     return 2;
@@ -57,6 +61,13 @@ int CmdMds(int argc, char** argv, int first) {
   if (auto v = a.Get("--orphan-grace-ms")) {
     if (!ParseU64(*v, &n) || n > UINT32_MAX) return fprintf(stderr, "baton mds: bad --orphan-grace-ms\n"), 2;
     o.orphan_grace_ms = static_cast<uint32_t>(n);
+  }
+  if (auto v = a.Get("--min-free-bytes")) {
+    if (!ParseSize(*v, &o.min_free_bytes)) return fprintf(stderr, "baton mds: bad --min-free-bytes %s\n", v->c_str()), 2;
+  }
+  if (auto v = a.Get("--min-free-percent")) {
+    if (!ParseU64(*v, &n) || n > 100) return fprintf(stderr, "baton mds: bad --min-free-percent %s\n", v->c_str()), 2;
+    o.min_free_percent = static_cast<uint32_t>(n);
   }
   if (auto v = a.Get("--log-level")) {
     LogLevel level;

@@ -106,7 +106,7 @@ bool MdsProcess::Spawn() {
   std::string checkpoint = std::to_string(checkpoint_interval_ms);
   std::string spec = volume_ + "|" + address_ + "|" + grace + "|" + (standby_ ? "1" : "0") + "|" +
                      std::to_string(min_free_bytes);
-  bool real = UseRealBinary() && min_free_bytes == 0;  // `baton mds` has no flag for it
+  bool real = UseRealBinary();
   std::string bin = real ? std::getenv("BATON_BIN") : "/proc/self/exe";
   static bool said = false;
   if (!said) fprintf(stderr, "test MDS processes run %s\n", real ? bin.c_str() : "this test binary (self-exec)");
@@ -117,9 +117,14 @@ bool MdsProcess::Spawn() {
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (log >= 0) ::dup2(log, 2);
     if (real) {
-      ::execl(bin.c_str(), bin.c_str(), "mds", volume_.c_str(), "--listen", address_.c_str(), "--orphan-grace-ms",
-              grace.c_str(), "--checkpoint-interval-ms", checkpoint.c_str(), standby_ ? "--wait" : nullptr,
-              static_cast<char*>(nullptr));
+      std::vector<std::string> args = {bin, "mds", volume_, "--listen", address_, "--orphan-grace-ms", grace,
+                                       "--checkpoint-interval-ms", checkpoint};
+      if (min_free_bytes != 0) args.insert(args.end(), {"--min-free-bytes", std::to_string(min_free_bytes)});
+      if (standby_) args.push_back("--wait");
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
     } else {
       ::setenv(kChildEnv, spec.c_str(), 1);
       ::execl(bin.c_str(), bin.c_str(), static_cast<char*>(nullptr));

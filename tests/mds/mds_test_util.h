@@ -71,8 +71,7 @@ class MdsProcess {
   // mode keeps the MDS default). Tests that replay the whole journal from
   // scratch set it high so no segment is trimmed.
   uint32_t checkpoint_interval_ms = 500;
-  // MdsOptions::min_free_bytes (0 = the default). Non-zero forces the
-  // self-exec mode: `baton mds` has no flag for it.
+  // --min-free-bytes (0 = the MDS default).
   uint64_t min_free_bytes = 0;
   pid_t pid_ = -1;
 };
