@@ -30,6 +30,7 @@ Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store) {
   uint64_t count = 0;
   std::vector<fs::JournaledOp> ops;
   journal::Record rec;
+  size_t batch_bytes = 0;
   for (;;) {
     Status st = reader->Next(&rec);
     if (st.IsEndOfLog()) break;
@@ -44,7 +45,11 @@ Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store) {
     BATON_RETURN_IF_ERROR(fs::DecodeOpRecord(rec.payload, &op.rec));
     ops.push_back(std::move(op));
     count++;
-    if (ops.size() >= kReplayBatchRecords) BATON_RETURN_IF_ERROR(ApplyChunk(store, ops));
+    batch_bytes += rec.payload.size();
+    if (ops.size() >= kReplayBatchRecords || batch_bytes >= kReplayBatchBytes) {
+      BATON_RETURN_IF_ERROR(ApplyChunk(store, ops));
+      batch_bytes = 0;
+    }
   }
   BATON_RETURN_IF_ERROR(ApplyChunk(store, ops));
   double secs = static_cast<double>(vol.env()->NowMonotonicNanos() - start_ns) / 1e9;

@@ -11,7 +11,11 @@ namespace baton::mds {
 // log and applies them with fs::ApplyBatch in batches of kReplayBatchRecords.
 // A torn tail ends the log; mid-log corruption is an error (the MDS refuses
 // to start).
-constexpr size_t kReplayBatchRecords = 1024;
+// Each batch is one LMDB transaction with one fdatasync; large batches keep
+// syncs rare (LMDB spills dirty pages of a large transaction by itself), and
+// the byte bound keeps memory flat.
+constexpr size_t kReplayBatchRecords = 32768;
+constexpr size_t kReplayBatchBytes = 64u << 20;
 Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store);
 
 }  // namespace baton::mds
