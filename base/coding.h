@@ -2,6 +2,7 @@
 // on-disk and on-wire integer goes through these helpers.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -14,16 +15,11 @@ inline void PutU16(std::string* dst, uint16_t v) {
   char b[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
   dst->append(b, 2);
 }
-inline void PutU32(std::string* dst, uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; i++) b[i] = static_cast<char>(v >> (8 * i));
-  dst->append(b, 4);
-}
-inline void PutU64(std::string* dst, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; i++) b[i] = static_cast<char>(v >> (8 * i));
-  dst->append(b, 8);
-}
+// The formats are little-endian; so is every machine BatonFS builds for.
+static_assert(std::endian::native == std::endian::little, "BatonFS assumes a little-endian host");
+
+inline void PutU32(std::string* dst, uint32_t v) { dst->append(reinterpret_cast<const char*>(&v), 4); }
+inline void PutU64(std::string* dst, uint64_t v) { dst->append(reinterpret_cast<const char*>(&v), 8); }
 inline void PutI64(std::string* dst, int64_t v) { PutU64(dst, static_cast<uint64_t>(v)); }
 // Length-prefixed (u32) byte string.
 inline void PutBytes(std::string* dst, std::string_view s) {
@@ -35,21 +31,17 @@ inline uint16_t LoadU16(const char* p) {
   return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) | (static_cast<uint8_t>(p[1]) << 8));
 }
 inline uint32_t LoadU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  uint32_t v;
+  memcpy(&v, p, 4);
   return v;
 }
 inline uint64_t LoadU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  uint64_t v;
+  memcpy(&v, p, 8);
   return v;
 }
-inline void StoreU32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = static_cast<char>(v >> (8 * i));
-}
-inline void StoreU64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = static_cast<char>(v >> (8 * i));
-}
+inline void StoreU32(char* p, uint32_t v) { memcpy(p, &v, 4); }
+inline void StoreU64(char* p, uint64_t v) { memcpy(p, &v, 8); }
 
 // Big-endian u64, for LMDB keys whose byte order must sort numerically.
 inline void PutU64BE(std::string* dst, uint64_t v) {
