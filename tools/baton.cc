@@ -1,4 +1,4 @@
-// `baton`: the one executable. Subcommands: mkfs, mds, fsck, journal.
+// `baton`: the one executable. Subcommands: mkfs, mds, fsck, journal, status.
 // Installed also as mkfs.baton and fsck.baton (chosen by argv[0]).
 #include <cstdio>
 #include <cstring>
@@ -19,6 +19,7 @@ void Usage(FILE* out) {
           "  mds VOLUME --listen ADDR:PORT     run a metadata server on a volume\n"
           "  fsck VOLUME [-n]                  check a volume (also: fsck.baton)\n"
           "  journal dump|verify|stat VOLUME   inspect the journal\n"
+          "  status ADDR:PORT[,...]            role, epoch and LSNs of each MDS\n"
           "  version                           print the version\n"
           "\n"
           "`baton COMMAND --help` describes each command.\n");
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   if (cmd == "mds") return CmdMds(argc, argv, 2);
   if (cmd == "fsck") return CmdFsck(argc, argv, 2);
   if (cmd == "journal") return CmdJournal(argc, argv, 2);
+  if (cmd == "status") return CmdStatus(argc, argv, 2);
   if (cmd == "version" || cmd == "--version") {
     printf("baton 0.1.0\n");
     return 0;

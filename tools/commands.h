@@ -8,5 +8,6 @@ int CmdMkfs(int argc, char** argv, int first);
 int CmdMds(int argc, char** argv, int first);
 int CmdFsck(int argc, char** argv, int first);
 int CmdJournal(int argc, char** argv, int first);
+int CmdStatus(int argc, char** argv, int first);
 
 }  // namespace baton::tools

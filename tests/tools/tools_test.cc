@@ -233,3 +233,26 @@ BOOST_AUTO_TEST_CASE(fsck_reports_a_damaged_superblock_copy) {
   BOOST_TEST(r.rc != 0, r.out);
   BOOST_TEST(r.out.find("superblock") != std::string::npos, r.out);
 }
+
+BOOST_AUTO_TEST_CASE(status_reports_the_active_and_unreachable_addresses) {
+  TempDir t;
+  const std::string vol = t.path() + "/vol";
+  BOOST_REQUIRE(Baton("mkfs " + vol + " --meta-map 1G").rc == 0);
+  MdsProcess mds(vol, baton::testing::FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  const std::string dead = baton::testing::FreeLocalAddress();  // nothing listens there
+  Run r = Baton("status " + mds.address() + "," + dead);
+  BOOST_TEST(r.rc == 0, r.out);
+  BOOST_TEST(CountLines(r.out, mds.address() + " ") == 1, r.out);
+  BOOST_TEST(r.out.find("active") != std::string::npos, r.out);
+  BOOST_TEST(CountLines(r.out, "unreachable") == 1, r.out);
+  r = Baton("status --json " + mds.address());
+  BOOST_TEST(r.rc == 0, r.out);
+  BOOST_TEST(r.out.find("\"role\":\"active\"") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("\"epoch\":2") != std::string::npos, r.out);  // mkfs made epoch 1; this MDS raised it
+  mds.Kill9();
+  r = Baton("status " + mds.address());
+  BOOST_TEST(r.rc == 1, r.out);
+  r = Baton("status");
+  BOOST_TEST(r.rc == 2, r.out);
+}
