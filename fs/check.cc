@@ -30,6 +30,7 @@ struct Checker {
   std::map<Ino, Node> nodes;
   std::map<Ino, std::vector<Ino>> children;  // directory -> child inodes
   std::unordered_set<Ino> orphans;
+  std::unordered_map<uint64_t, SessionVal> sessions;
 
   void Report(const char* kind, std::string msg) {
     if (problems.size() < max_problems) problems.push_back(CheckProblem{kind, std::move(msg)});
@@ -125,6 +126,34 @@ Status VisitOrphan(Checker& c, MDB_val k, MDB_val) {
   return Status::Ok();
 }
 
+Status VisitSession(Checker& c, MDB_val k, MDB_val v) {
+  SessionVal sv;
+  if (k.mv_size != 8 || !DecodeSession(View(v), &sv).ok()) {
+    c.Report("bad-record", "undecodable session record");
+    return Status::Ok();
+  }
+  c.sessions.emplace(KeyIno(k), sv);
+  return Status::Ok();
+}
+
+// The exactly-once table: every stored reply belongs to a known session,
+// decodes, lies at or above the session's pruning watermark and at or below
+// its last request id.
+Status VisitReply(Checker& c, MDB_val k, MDB_val v) {
+  Reply rep;
+  if (k.mv_size != 16 || !DecodeReply(View(v), &rep).ok()) {
+    c.Report("bad-record", "undecodable exactly-once reply");
+    return Status::Ok();
+  }
+  const uint64_t session = KeyIno(k), req = LoadU64BE(static_cast<const char*>(k.mv_data) + 8);
+  auto it = c.sessions.find(session);
+  const std::string what = "reply of session " + Num(session) + " request " + Num(req);
+  if (it == c.sessions.end()) c.Report("reply-session", what + ": no session record");
+  else if (req < it->second.pruned_below) c.Report("reply-pruned", what + " lies below the pruning watermark " + Num(it->second.pruned_below));
+  else if (req > it->second.last_request_id) c.Report("reply-future", what + " is past the session's last request " + Num(it->second.last_request_id));
+  return Status::Ok();
+}
+
 void CheckNodes(Checker& c) {
   uint64_t bytes = 0;
   Ino max_ino = 0;
@@ -167,7 +196,7 @@ StatusOr<std::vector<CheckProblem>> CheckNamespace(MetaStore& store, size_t max_
   LmdbMetaStore& impl = Impl(store);
   LmdbTxn txn;
   BATON_RETURN_IF_ERROR(txn.Begin(impl.env(), true));
-  Checker c{TxnRef{txn.get(), impl.dbis()}, PersistState{}, max_problems, {}, {}, {}, {}};
+  Checker c{TxnRef{txn.get(), impl.dbis()}, PersistState{}, max_problems, {}, {}, {}, {}, {}};
   BATON_RETURN_IF_ERROR(ReadPersistState(txn.get(), impl.dbis(), &c.st));
   const Dbis& d = impl.dbis();
   BATON_RETURN_IF_ERROR(Walk(c, d.inodes, VisitInode));
@@ -176,6 +205,8 @@ StatusOr<std::vector<CheckProblem>> CheckNamespace(MetaStore& store, size_t max_
   BATON_RETURN_IF_ERROR(Walk(c, d.xattrs, VisitXattr));
   BATON_RETURN_IF_ERROR(Walk(c, d.chunks, VisitChunk));
   BATON_RETURN_IF_ERROR(Walk(c, d.orphans, VisitOrphan));
+  BATON_RETURN_IF_ERROR(Walk(c, d.sessions, VisitSession));
+  BATON_RETURN_IF_ERROR(Walk(c, d.replies, VisitReply));
   CheckNodes(c);
   CheckConnected(c);
   BATON_ASSIGN_OR_RETURN(uint64_t used, ComputeUsedBytes(c.t));

@@ -18,6 +18,9 @@
 //   chunk-beyond-eof    chunk bytes at or past the file size
 //   stored-bytes        an inode's stored_bytes differs from its chunks
 //   state               inode_count / bytes_stored / next_ino inconsistent
+//   reply-session       an exactly-once reply of a session with no session record
+//   reply-pruned        a reply below its session's pruning watermark
+//   reply-future        a reply past its session's last request id
 #pragma once
 
 #include <string>

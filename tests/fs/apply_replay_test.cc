@@ -210,3 +210,28 @@ BOOST_AUTO_TEST_CASE(replay_throughput) {
   BOOST_TEST_MESSAGE("replay " << ops.size() / secs << " records/s");
   BOOST_TEST(fs.Getattr(f).attr.size == 500000u);
 }
+
+// The exactly-once table is checked too: replies of unknown sessions, below
+// the pruning watermark, or past the session's last request.
+BOOST_AUTO_TEST_CASE(checker_finds_exactly_once_table_damage) {
+  Fs fs;
+  for (int i = 0; i < 3; i++) fs.Mknod(kRootIno, "f" + std::to_string(i));  // session 1, requests 1..3
+  BOOST_TEST(CheckNamespace(fs.store())->empty());
+  LmdbMetaStore& impl = Impl(fs.store());
+  {
+    LmdbTxn txn;
+    BOOST_REQUIRE(txn.Begin(impl.env(), false).ok());
+    TxnRef t{txn.get(), impl.dbis()};
+    const std::string rep = EncodeReply(Reply{});
+    Key16 unknown = PairKey(99, 1), future = PairKey(1, 50);
+    BOOST_REQUIRE(PutRaw(t, t.d.replies, unknown.val(), rep).ok());
+    BOOST_REQUIRE(PutRaw(t, t.d.replies, future.val(), rep).ok());
+    BOOST_REQUIRE(txn.Commit().ok());
+  }
+  auto problems = CheckNamespace(fs.store());
+  BOOST_REQUIRE(problems.ok());
+  std::set<std::string> kinds;
+  for (auto& p : *problems) kinds.insert(p.kind);
+  BOOST_TEST(kinds.count("reply-session") == 1u, Kinds(*problems));
+  BOOST_TEST(kinds.count("reply-future") == 1u, Kinds(*problems));
+}
