@@ -14,13 +14,26 @@ namespace baton::journal {
 
 namespace {
 
+// A scratch directory for this process, removed with its segments at exit.
+class FuzzDirectory {
+ public:
+  FuzzDirectory() : path_("/tmp/baton-journal-fuzz-" + std::to_string(::getpid())) {
+    Env::Default()->CreateDir(path_).PermitUnchecked();
+  }
+  ~FuzzDirectory() {
+    Env* env = Env::Default();
+    for (uint64_t seq : {1, 2}) env->RemoveFile(JoinPath(path_, format::SegmentFileName(seq))).PermitUnchecked();
+    env->RemoveDir(path_).PermitUnchecked();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 const std::string& FuzzDir() {
-  static const std::string dir = [] {
-    std::string d = "/tmp/baton-journal-fuzz-" + std::to_string(::getpid());
-    Env::Default()->CreateDir(d).PermitUnchecked();
-    return d;
-  }();
-  return dir;
+  static const FuzzDirectory dir;
+  return dir.path();
 }
 
 void WriteSegment(Env* env, const std::string& dir, uint64_t seq, std::string_view bytes) {
