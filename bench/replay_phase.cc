@@ -101,10 +101,7 @@ Status CheckReplayed(fs::MetaStore& store, uint64_t records) {
 }
 
 Status TimeReplay(volume::Volume& vol, uint64_t records, ReplayResult* res) {
-  fs::StoreOptions so;
-  so.map_size_bytes = vol.superblock().meta_map_bytes;
-  so.chunk_size_bytes = vol.superblock().chunk_size_bytes;
-  BATON_ASSIGN_OR_RETURN(std::unique_ptr<fs::MetaStore> store, fs::MetaStore::Open(vol.meta_dir(), so));
+  BATON_ASSIGN_OR_RETURN(std::unique_ptr<fs::MetaStore> store, fs::MetaStore::Open(vol.meta_dir(), vol.store_options()));
   uint64_t start = NowNanos();
   BATON_RETURN_IF_ERROR(mds::ReplayJournal(vol, *store));
   res->replay_ns = NowNanos() - start;

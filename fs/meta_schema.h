@@ -4,7 +4,9 @@
 // are little-endian (base/coding.h). Every value that has structure starts
 // with a version byte. Numbers here are on disk: never reuse them.
 //
-// DBI "state"      key "state" (5 bytes)
+// DBI "state"      key "volume_id" (9 bytes): the volume's 16-byte id (raw),
+//                  checked at open (fs/meta_store.cc)
+//                  key "state" (5 bytes)
 //                  value: u8 version=2 | u64 applied_lsn | u64 next_ino |
 //                         u64 inode_count | u64 bytes_stored |
 //                         u32 chunk_size_bytes | u32 format_version (=1) |

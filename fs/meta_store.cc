@@ -91,6 +91,34 @@ Status WriteRoot(MDB_txn* txn, const Dbis& d, uint32_t uid, uint32_t gid, int64_
   return LmdbStatus(mdb_put(txn, d.inodes, &kv, &v, MDB_NOOVERWRITE), "write root inode");
 }
 
+constexpr std::string_view kVolumeIdKey = "volume_id";
+
+std::string Hex(std::string_view b) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string o;
+  for (unsigned char c : b) o += {kDigits[c >> 4], kDigits[c & 15]};
+  return o;
+}
+
+Status WriteVolumeId(MDB_txn* txn, const Dbis& d, const std::string& id) {
+  if (id.empty()) return Status::Ok();
+  if (id.size() != 16) return Status::InvalidArgument("volume id must be 16 bytes");
+  MDB_val k{kVolumeIdKey.size(), const_cast<char*>(kVolumeIdKey.data())}, v{id.size(), const_cast<char*>(id.data())};
+  return LmdbStatus(mdb_put(txn, d.state, &k, &v, 0), "write volume id");
+}
+
+Status CheckVolumeId(MDB_txn* txn, const Dbis& d, const std::string& dir, const std::string& want) {
+  if (want.empty()) return Status::Ok();
+  MDB_val k{kVolumeIdKey.size(), const_cast<char*>(kVolumeIdKey.data())}, v;
+  int rc = mdb_get(txn, d.state, &k, &v);
+  if (rc == MDB_NOTFOUND) return Status::Corruption("metadata store in " + dir + " records no volume id");
+  BATON_RETURN_IF_ERROR(LmdbStatus(rc, "read volume id"));
+  if (View(v) != want)
+    return Status::Corruption("metadata store in " + dir + " belongs to volume " + Hex(View(v)) + ", not to volume " +
+                              Hex(want));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status MetaStore::Format(const std::string& dir, const StoreOptions& opts, uint32_t root_uid, uint32_t root_gid,
@@ -117,6 +145,7 @@ Status MetaStore::Format(const std::string& dir, const StoreOptions& opts, uint3
   st.capacity_bytes = CapacityForMapSize(opts.map_size_bytes);
   st.used_bytes = InodeCharge(0);  // the root (no entry)
   BATON_RETURN_IF_ERROR(WritePersistState(txn.get(), d, st));
+  BATON_RETURN_IF_ERROR(WriteVolumeId(txn.get(), d, opts.volume_id));
   BATON_RETURN_IF_ERROR(WriteRoot(txn.get(), d, root_uid, root_gid, now_ns));
   BATON_RETURN_IF_ERROR(txn.Commit());
   return LmdbStatus(mdb_env_sync(menv, 1), "mdb_env_sync");
@@ -134,6 +163,7 @@ StatusOr<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, con
   BATON_RETURN_IF_ERROR(OpenDbis(txn.get(), false, &d));
   PersistState st;
   BATON_RETURN_IF_ERROR(ReadPersistState(txn.get(), d, &st));
+  BATON_RETURN_IF_ERROR(CheckVolumeId(txn.get(), d, dir, opts.volume_id));
   BATON_RETURN_IF_ERROR(txn.Commit());  // keeps the DBI handles
   store->Init(d, st.chunk_size_bytes);  // the store's own chunk size, never the caller's
   return std::unique_ptr<MetaStore>(std::move(store));

@@ -25,6 +25,10 @@ struct StoreOptions {
   uint64_t map_size_bytes = 1ull << 40;  // virtual address space reserved; the file grows as needed
   uint32_t chunk_size_bytes = 65536;     // file data chunk size (from the superblock)
   bool read_only = false;
+  // The volume's 16-byte id. Format records it (key "volume_id" of the state
+  // DBI) and Open checks it, so a store is never served as part of another
+  // volume (DESIGN invariant 6). Empty: not recorded / not checked (tests).
+  std::string volume_id;
 };
 
 // Volume state kept in the store.

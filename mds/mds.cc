@@ -112,10 +112,7 @@ int Serve(volume::Volume& vol, const MdsOptions& o) {
     LOG_ERROR("mds", "cannot raise the epoch of %s: %s", o.volume_path.c_str(), st.ToString().c_str());
     return 1;
   }
-  fs::StoreOptions so;
-  so.map_size_bytes = vol.superblock().meta_map_bytes;
-  so.chunk_size_bytes = vol.superblock().chunk_size_bytes;
-  StatusOr<std::unique_ptr<fs::MetaStore>> store = fs::MetaStore::Open(vol.meta_dir(), so);
+  StatusOr<std::unique_ptr<fs::MetaStore>> store = fs::MetaStore::Open(vol.meta_dir(), vol.store_options());
   if (!store.ok()) {
     LOG_ERROR("mds", "cannot open the metadata store: %s", store.status().ToString().c_str());
     return 1;

@@ -87,11 +87,7 @@ void CheckJournal(const volume::Volume& vol, Report* rep, uint64_t* first_lsn, u
 }
 
 void CheckStore(const volume::Volume& vol, Report* rep, uint64_t journal_first, uint64_t journal_last) {
-  fs::StoreOptions so;
-  so.map_size_bytes = vol.superblock().meta_map_bytes;
-  so.chunk_size_bytes = vol.superblock().chunk_size_bytes;
-  so.read_only = true;
-  auto store = fs::MetaStore::Open(vol.meta_dir(), so);
+  auto store = fs::MetaStore::Open(vol.meta_dir(), vol.store_options(/*read_only=*/true));
   if (!store.ok()) return rep->Error("store", "unopenable", store.status().ToString());
   auto state = (*store)->ReadState();
   if (!state.ok()) return rep->Error("store", "state", state.status().ToString());

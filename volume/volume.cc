@@ -88,6 +88,7 @@ StatusOr<Superblock> Volume::Create(Env* env, const std::string& path, const Mkf
   fs::StoreOptions so;
   so.map_size_bytes = sb.meta_map_bytes;
   so.chunk_size_bytes = sb.chunk_size_bytes;
+  so.volume_id.assign(reinterpret_cast<const char*>(sb.volume_id.bytes), sizeof sb.volume_id.bytes);
   BATON_RETURN_IF_ERROR(fs::MetaStore::Format(meta, so, opts.root_uid, opts.root_gid, sb.created_ns));
   {
     BATON_ASSIGN_OR_RETURN(auto lock, env->OpenFile(JoinPath(path, kLockName), OpenOptions{.create = true}));
@@ -129,6 +130,15 @@ journal::JournalOptions Volume::journal_options() const {
   jo.epoch = sb_.epoch;
   jo.segment_size_bytes = sb_.journal_segment_bytes;
   return jo;
+}
+
+fs::StoreOptions Volume::store_options(bool read_only) const {
+  fs::StoreOptions so;
+  so.map_size_bytes = sb_.meta_map_bytes;
+  so.chunk_size_bytes = sb_.chunk_size_bytes;
+  so.read_only = read_only;
+  so.volume_id.assign(reinterpret_cast<const char*>(sb_.volume_id.bytes), sizeof sb_.volume_id.bytes);
+  return so;
 }
 
 std::string Volume::DescribeLockHolder() const {

@@ -14,6 +14,7 @@
 
 #include "base/env.h"
 #include "base/status.h"
+#include "fs/meta_store.h"
 #include "journal/journal.h"
 #include "volume/superblock.h"
 
@@ -66,6 +67,9 @@ class Volume {
   std::string journal_dir() const;
   std::string meta_dir() const;
   journal::JournalOptions journal_options() const;
+  // Options to open this volume's metadata store: map and chunk size from
+  // the superblock, bound to the volume id.
+  fs::StoreOptions store_options(bool read_only = false) const;
 
  private:
   Volume(Env* env, std::string path, Superblock sb) : env_(env), path_(std::move(path)), sb_(sb) {}

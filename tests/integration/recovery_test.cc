@@ -317,9 +317,7 @@ void CompareWithReplayFromScratch(const std::string& vol_path, const TempDir& tm
   auto vol = volume::Volume::Open(Env::Default(), vol_path);
   BOOST_REQUIRE(vol.ok());
   const auto& sb = (*vol)->superblock();
-  fs::StoreOptions so;
-  so.map_size_bytes = sb.meta_map_bytes;
-  so.chunk_size_bytes = sb.chunk_size_bytes;
+  const fs::StoreOptions so = (*vol)->store_options();
   auto live = fs::MetaStore::Open((*vol)->meta_dir(), so);
   BOOST_REQUIRE(live.ok());
   BOOST_REQUIRE(mds::ReplayJournal(**vol, **live).ok());

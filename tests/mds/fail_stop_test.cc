@@ -26,12 +26,7 @@ using namespace baton::testing;
 
 namespace {
 
-fs::StoreOptions StoreOpts(const volume::Volume& v) {
-  fs::StoreOptions so;
-  so.map_size_bytes = v.superblock().meta_map_bytes;
-  so.chunk_size_bytes = v.superblock().chunk_size_bytes;
-  return so;
-}
+fs::StoreOptions StoreOpts(const volume::Volume& v) { return v.store_options(); }
 
 // In the child: a sequencer whose journal's next write or sync fails. Writes
 // "replied" to `fd` if a reply is ever delivered. Never returns.

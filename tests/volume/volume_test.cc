@@ -47,10 +47,7 @@ BOOST_AUTO_TEST_CASE(mkfs_creates_a_volume_that_opens) {
   BOOST_TEST(((*vol)->superblock().volume_id == sb->volume_id));
   BOOST_TEST((*vol)->superblock().label == "data");
   // The metadata store holds the root directory and nothing applied.
-  fs::StoreOptions so;
-  so.map_size_bytes = sb->meta_map_bytes;
-  so.read_only = true;
-  auto store = fs::MetaStore::Open((*vol)->meta_dir(), so);
+  auto store = fs::MetaStore::Open((*vol)->meta_dir(), (*vol)->store_options(/*read_only=*/true));
   BOOST_REQUIRE_MESSAGE(store.ok(), store.status().ToString());
   auto st = (*store)->ReadState();
   BOOST_REQUIRE(st.ok());
@@ -154,4 +151,23 @@ BOOST_AUTO_TEST_CASE(epoch_raise_is_durable_and_survives_a_torn_write) {
   v = Volume::Open(Env::Default(), vp);
   BOOST_REQUIRE(v.ok());
   BOOST_TEST((*v)->superblock().epoch == 2u);
+}
+
+// DESIGN invariant 6: the metadata store is bound to its volume. A meta/
+// directory moved under another volume's superblock is refused, naming both.
+BOOST_AUTO_TEST_CASE(metadata_store_of_another_volume_is_refused) {
+  TempDir t;
+  const std::string a = t.path + "/a", b = t.path + "/b";
+  BOOST_REQUIRE(Volume::Create(Env::Default(), a, SmallOpts()).ok());
+  BOOST_REQUIRE(Volume::Create(Env::Default(), b, SmallOpts()).ok());
+  fsys::remove_all(b + "/meta");
+  fsys::copy(a + "/meta", b + "/meta", fsys::copy_options::recursive);
+  auto vb = Volume::Open(Env::Default(), b);
+  BOOST_REQUIRE(vb.ok());
+  auto store = fs::MetaStore::Open((*vb)->meta_dir(), (*vb)->store_options());
+  BOOST_TEST(store.status().IsCorruption());
+  BOOST_TEST(store.status().message().find("belongs to volume") != std::string::npos, store.status().ToString());
+  auto va = Volume::Open(Env::Default(), a);
+  BOOST_REQUIRE(va.ok());
+  BOOST_TEST(fs::MetaStore::Open((*va)->meta_dir(), (*va)->store_options()).ok());
 }
