@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "client/client.h"
+#include "tests/mds/client_checks.h"
 #include "tests/mds/mds_test_util.h"
 
 using namespace baton;
@@ -24,19 +25,9 @@ using baton::client::ClientOptions;
 
 namespace {
 
+// A hang fails the test instead of blocking it.
 std::unique_ptr<Client> Connect(const std::string& addr, int64_t timeout_ms = 120000) {
-  ClientOptions o;
-  o.call_timeout_ms = timeout_ms;  // a hang fails the test instead of blocking it
-  auto c = Client::Connect({addr}, o);
-  BOOST_REQUIRE_MESSAGE(c.ok(), c.status().ToString());
-  return std::move(c).value();
-}
-
-fs::Reply MustCall(Client& c, const fs::Request& r, int want_err = 0) {
-  StatusOr<fs::Reply> rep = c.Call(r);
-  BOOST_REQUIRE_MESSAGE(rep.ok(), rep.status().ToString());
-  BOOST_REQUIRE_MESSAGE(rep->err == want_err, fs::OpName(r.op) << ": err " << rep->err << ", wanted " << want_err);
-  return std::move(rep).value();
+  return ConnectOrFail(addr, timeout_ms);
 }
 
 constexpr size_t kRecordBytes = 16;

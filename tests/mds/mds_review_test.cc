@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "client/client.h"
+#include "tests/mds/client_checks.h"
 #include "tests/mds/mds_test_util.h"
 
 using namespace baton;
@@ -25,18 +26,7 @@ using baton::client::Client;
 namespace {
 
 std::unique_ptr<Client> NewClient(const std::string& addr, int64_t call_timeout_ms = -1) {
-  client::ClientOptions o;
-  o.call_timeout_ms = call_timeout_ms;
-  auto c = Client::Connect({addr}, o);
-  BOOST_REQUIRE_MESSAGE(c.ok(), c.status().ToString());
-  return std::move(c).value();
-}
-
-fs::Reply MustCall(Client& c, const fs::Request& r, int want_err = 0) {
-  StatusOr<fs::Reply> rep = c.Call(r);
-  BOOST_REQUIRE_MESSAGE(rep.ok(), rep.status().ToString());
-  BOOST_REQUIRE_MESSAGE(rep->err == want_err, fs::OpName(r.op) << ": err " << rep->err << ", wanted " << want_err);
-  return std::move(rep).value();
+  return ConnectOrFail(addr, call_timeout_ms);
 }
 
 fs::Request UnlinkReq(fs::Ino parent, const std::string& name) {

@@ -20,6 +20,7 @@
 #include "client/client.h"
 #include "mds/mds.h"
 #include "proto/net.h"
+#include "tests/mds/client_checks.h"
 #include "tests/mds/mds_test_util.h"
 
 using namespace baton;
@@ -34,18 +35,9 @@ struct Fixture {
   MdsProcess mds{vol, FreeLocalAddress(), 1000};
   Fixture() { BOOST_REQUIRE_MESSAGE(mds.Start(), "MDS did not start; see " + mds.stderr_path()); }
   std::unique_ptr<Client> NewClient() {
-    auto c = Client::Connect({mds.address()});
-    BOOST_REQUIRE_MESSAGE(c.ok(), c.status().ToString());
-    return std::move(c).value();
+    return ConnectOrFail(mds.address(), -1);
   }
 };
-
-fs::Reply MustCall(Client& c, const fs::Request& r, int want_err = 0) {
-  StatusOr<fs::Reply> rep = c.Call(r);
-  BOOST_REQUIRE_MESSAGE(rep.ok(), rep.status().ToString());
-  BOOST_REQUIRE_MESSAGE(rep->err == want_err, fs::OpName(r.op) << ": err " << rep->err << ", wanted " << want_err);
-  return std::move(rep).value();
-}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream f(path);
