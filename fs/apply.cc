@@ -22,6 +22,13 @@ void SetBlocks(InodeRec* r) { r->attr.blocks = (r->stored_bytes + 511) / 512; }
 
 Status StoreInode(ApplyCtx& c, const InodeRec& r) { return PutInode(c.t, r, &c.scratch); }
 
+Status StoreInodeAndReply(ApplyCtx& c, InodeRec* r) {
+  SetBlocks(r);
+  BATON_RETURN_IF_ERROR(StoreInode(c, *r));
+  c.res->reply.attr = r->attr;
+  return Status::Ok();
+}
+
 Status TouchDir(ApplyCtx& c, Ino dir, int nlink_delta) {
   InodeRec r;
   BATON_RETURN_IF_ERROR(GetInode(c.t, dir, &r));

@@ -85,10 +85,7 @@ Status ApplySetattr(ApplyCtx& c) {
   }
   SetOwnerAndMode(&r.attr, q.creds, q.set);
   SetTimes(&r.attr, q.set, c.now());
-  SetBlocks(&r);
-  BATON_RETURN_IF_ERROR(StoreInode(c, r));
-  c.res->reply.attr = r.attr;
-  return Status::Ok();
+  return StoreInodeAndReply(c, &r);
 }
 
 Status ApplySetxattr(ApplyCtx& c) {

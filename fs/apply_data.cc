@@ -191,10 +191,7 @@ Status ApplyWrite(ApplyCtx& c) {
   r.attr.size = std::max(r.attr.size, off + len);
   r.attr.mtime_ns = r.attr.ctime_ns = c.now();
   if (q.creds.uid != 0) r.attr.mode = KillPriv(r.attr.mode);
-  SetBlocks(&r);
-  BATON_RETURN_IF_ERROR(StoreInode(c, r));
-  c.res->reply.attr = r.attr;
-  return Status::Ok();
+  return StoreInodeAndReply(c, &r);
 }
 
 Status ApplyFallocate(ApplyCtx& c) {
@@ -224,10 +221,7 @@ Status ApplyFallocate(ApplyCtx& c) {
     if (end > r.attr.size && q.flags == 0) r.attr.size = end, r.attr.mtime_ns = c.now();
   }
   r.attr.ctime_ns = c.now();
-  SetBlocks(&r);
-  BATON_RETURN_IF_ERROR(StoreInode(c, r));
-  c.res->reply.attr = r.attr;
-  return Status::Ok();
+  return StoreInodeAndReply(c, &r);
 }
 
 }  // namespace baton::fs

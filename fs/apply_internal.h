@@ -41,6 +41,8 @@ Status LoadInode(ApplyCtx& c, Ino ino, InodeRec* out);
 // Loads a directory named by a request: ENOENT / ENOTDIR.
 Status LoadDir(ApplyCtx& c, Ino ino, InodeRec* out);
 Status StoreInode(ApplyCtx& c, const InodeRec& r);
+// Updates blocks, stores the inode and answers with its attributes.
+Status StoreInodeAndReply(ApplyCtx& c, InodeRec* r);
 void SetBlocks(InodeRec* r);
 // Parent directory bookkeeping after an entry change: nlink delta, mtime/ctime.
 Status TouchDir(ApplyCtx& c, Ino dir, int nlink_delta);
