@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libfuse3-dev fuse3 liblmdb-dev lmdb-utils libxxhash-dev libboost-test-dev
-      util-linux procps)
+      util-linux procps
+      git sqlite3 fio attr acl xz-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

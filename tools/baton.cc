@@ -1,5 +1,6 @@
-// `baton`: the one executable. Subcommands: mkfs, mds, fsck, journal, status.
-// Installed also as mkfs.baton and fsck.baton (chosen by argv[0]).
+// `baton`: the one executable. Subcommands: mkfs, mds, mount, fsck, journal,
+// status. Installed also as mkfs.baton, fsck.baton and mount.baton (chosen by
+// argv[0]).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -17,6 +18,7 @@ void Usage(FILE* out) {
           "commands:\n"
           "  mkfs VOLUME [options]             create a volume (also: mkfs.baton)\n"
           "  mds VOLUME --listen ADDR:PORT     run a metadata server on a volume\n"
+          "  mount ADDR:PORT[,...] DIR [-o ..] mount the file system (also: mount.baton)\n"
           "  fsck VOLUME [-n]                  check a volume (also: fsck.baton)\n"
           "  journal dump|verify|stat VOLUME   inspect the journal\n"
           "  status ADDR:PORT[,...]            role, epoch and LSNs of each MDS\n"
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   const std::string self = Basename(argv[0]);
   if (self == "mkfs.baton") return CmdMkfs(argc, argv, 1);
   if (self == "fsck.baton") return CmdFsck(argc, argv, 1);
+  if (self == "mount.baton") return CmdMount(argc, argv, 1);
   if (argc < 2) {
     Usage(stderr);
     return 2;
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "mkfs") return CmdMkfs(argc, argv, 2);
   if (cmd == "mds") return CmdMds(argc, argv, 2);
+  if (cmd == "mount") return CmdMount(argc, argv, 2);
   if (cmd == "fsck") return CmdFsck(argc, argv, 2);
   if (cmd == "journal") return CmdJournal(argc, argv, 2);
   if (cmd == "status") return CmdStatus(argc, argv, 2);

@@ -1,0 +1,154 @@
+#include "fuse/fuse_fs.h"
+
+#include <cerrno>
+
+#include "base/log.h"
+
+namespace baton::fuse {
+
+namespace {
+
+constexpr int kMaxGroups = 64;
+
+timespec NsToTimespec(int64_t ns) {
+  int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+  if (rem < 0) {
+    rem += 1000000000;
+    sec -= 1;
+  }
+  return timespec{static_cast<time_t>(sec), static_cast<long>(rem)};
+}
+
+}  // namespace
+
+FuseFs::FuseFs(std::unique_ptr<client::Client> client, const MountConfig& cfg)
+    : client_(std::move(client)), cfg_(cfg) {}
+
+FuseFs::~FuseFs() = default;
+
+FuseFs* FsOf(fuse_req_t req) { return static_cast<FuseFs*>(fuse_req_userdata(req)); }
+
+void AttrToStat(const fs::Attr& a, struct stat* st) {
+  *st = {};
+  st->st_ino = a.ino;
+  st->st_mode = a.mode;
+  st->st_nlink = a.nlink;
+  st->st_uid = a.uid;
+  st->st_gid = a.gid;
+  st->st_rdev = a.rdev;
+  st->st_size = static_cast<off_t>(a.size);
+  st->st_blocks = static_cast<blkcnt_t>(a.blocks);
+  st->st_blksize = 128 * 1024;  // one FUSE write round trip
+  st->st_atim = NsToTimespec(a.atime_ns);
+  st->st_mtim = NsToTimespec(a.mtime_ns);
+  st->st_ctim = NsToTimespec(a.ctime_ns);
+}
+
+fs::Request FuseFs::NewRequest(fuse_req_t req, fs::Op op) const {
+  fs::Request r;
+  r.op = op;
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  r.creds.uid = ctx->uid;
+  r.creds.gid = ctx->gid;
+  if (ctx->uid != 0) {  // root passes every group check; spare it the /proc read
+    gid_t groups[kMaxGroups];
+    int n = fuse_req_getgroups(req, kMaxGroups, groups);
+    for (int i = 0; i < n && i < kMaxGroups; i++) r.creds.groups.push_back(groups[i]);
+  }
+  return r;
+}
+
+int FuseFs::Call(const fs::Request& r, fs::Reply* rep) {
+  StatusOr<fs::Reply> got = client_->Call(r);
+  if (!got.ok()) {
+    LOG_WARN("fuse", "%s: %s", fs::OpName(r.op), got.status().ToString().c_str());
+    return EIO;
+  }
+  *rep = std::move(*got);
+  return rep->err;
+}
+
+void FuseFs::FillEntry(const fs::Attr& a, fuse_entry_param* e) const {
+  *e = {};
+  e->ino = a.ino;
+  e->generation = a.generation;
+  AttrToStat(a, &e->attr);
+  e->attr_timeout = cfg_.attr_timeout_s;
+  e->entry_timeout = cfg_.entry_timeout_s;
+}
+
+void FuseFs::ReplyEntry(fuse_req_t req, const fs::Attr& a) {
+  fuse_entry_param e;
+  FillEntry(a, &e);
+  AddLookup(a.ino, 1);
+  // A reply the kernel did not take (interrupted request) adds no reference.
+  if (fuse_reply_entry(req, &e) != 0) Forget(a.ino, 1);
+}
+
+void FuseFs::ReplyAttr(fuse_req_t req, const fs::Attr& a) {
+  struct stat st;
+  AttrToStat(a, &st);
+  fuse_reply_attr(req, &st, cfg_.attr_timeout_s);
+}
+
+void FuseFs::AddLookup(fs::Ino ino, uint64_t n) {
+  std::lock_guard<std::mutex> l(lookup_mu_);
+  lookups_[ino] += n;
+}
+
+void FuseFs::Forget(fs::Ino ino, uint64_t n) {
+  std::lock_guard<std::mutex> l(lookup_mu_);
+  auto it = lookups_.find(ino);
+  if (it == lookups_.end() || it->second < n) {
+    LOG_WARN("fuse", "forget of %llu x%llu exceeds the %llu lookups counted", (unsigned long long)ino,
+             (unsigned long long)n, (unsigned long long)(it == lookups_.end() ? 0 : it->second));
+    if (it != lookups_.end()) lookups_.erase(it);
+    return;
+  }
+  it->second -= n;
+  if (it->second == 0) lookups_.erase(it);
+}
+
+uint64_t FuseFs::LookupCount(fs::Ino ino) const {
+  std::lock_guard<std::mutex> l(lookup_mu_);
+  auto it = lookups_.find(ino);
+  return it == lookups_.end() ? 0 : it->second;
+}
+
+size_t FuseFs::LookupTableSize() const {
+  std::lock_guard<std::mutex> l(lookup_mu_);
+  return lookups_.size();
+}
+
+int FuseFs::OpenInode(fuse_req_t req, fs::Ino ino, int flags, fs::Attr* attr, bool check_access) {
+  std::lock_guard<std::mutex> order(Stripe(ino));
+  fs::Request r = NewRequest(req, fs::Op::kOpen);
+  if (!check_access) r.creds = fs::Creds{};  // root: the MDS's permission check always passes
+  r.ino = ino;
+  r.flags = static_cast<uint32_t>(flags);
+  fs::Reply rep;
+  int err = Call(r, &rep);
+  if (err != 0) return err;  // the MDS undoes a failed first open itself
+  std::lock_guard<std::mutex> l(open_mu_);
+  open_counts_[ino]++;
+  if (attr) *attr = rep.attr;
+  return 0;
+}
+
+void FuseFs::ReleaseInode(fs::Ino ino) {
+  std::lock_guard<std::mutex> order(Stripe(ino));
+  {
+    std::lock_guard<std::mutex> l(open_mu_);
+    auto it = open_counts_.find(ino);
+    if (it == open_counts_.end()) return;
+    if (--it->second > 0) return;
+    open_counts_.erase(it);
+  }
+  fs::Request r;
+  r.op = fs::Op::kRelease;
+  r.ino = ino;
+  fs::Reply rep;
+  if (int err = Call(r, &rep)) LOG_WARN("fuse", "release of %llu: errno %d", (unsigned long long)ino, err);
+}
+
+}  // namespace baton::fuse

@@ -1,0 +1,92 @@
+// The FUSE client's state and the helpers every op handler uses. The handlers
+// themselves live in ops_entry.cc (names: lookup, mknod, rename...),
+// ops_file.cc (open, read, write, fsync...), ops_dir.cc (readdir...) and
+// ops_misc.cc (xattrs, statfs, access, init); MakeLowlevelOps() gathers them.
+//
+// Every handler turns one FUSE request into one (or two) client-library calls
+// carrying the caller's uid/gid/groups; the MDS applies the POSIX rules and
+// answers only once a mutation is durable, so a handler's reply to the kernel
+// is never ahead of the journal. No file-system state is cached here beyond
+// what the kernel needs us to count: lookup references (forget) and open
+// counts per inode (the MDS keeps an unlinked file while any mount holds it
+// open, so the last release on this mount is reported with kRelease).
+#pragma once
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <sys/stat.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "client/client.h"
+#include "fs/ops.h"
+#include "fuse/mount_options.h"
+
+namespace baton::fuse {
+
+class FuseFs {
+ public:
+  FuseFs(std::unique_ptr<client::Client> client, const MountConfig& cfg);
+  ~FuseFs();
+
+  const MountConfig& config() const { return cfg_; }
+  client::Client& client() { return *client_; }
+
+  // A request of `op` carrying the caller's credentials.
+  fs::Request NewRequest(fuse_req_t req, fs::Op op) const;
+  // Sends r; returns 0 with *rep filled, or the errno to answer (rep->err, or
+  // EIO when the client library gives up, which only a failover timeout does).
+  int Call(const fs::Request& r, fs::Reply* rep);
+
+  // Replies with an entry for a, counting the kernel's new lookup reference.
+  void ReplyEntry(fuse_req_t req, const fs::Attr& a);
+  void ReplyAttr(fuse_req_t req, const fs::Attr& a);
+  void FillEntry(const fs::Attr& a, fuse_entry_param* e) const;
+
+  // Lookup references the kernel holds (forget / batch_forget).
+  void AddLookup(fs::Ino ino, uint64_t n);
+  void Forget(fs::Ino ino, uint64_t n);
+  uint64_t LookupCount(fs::Ino ino) const;
+  size_t LookupTableSize() const;
+
+  // Open counting: OpenInode sends kOpen (permission check, keeps an unlinked
+  // inode alive) and counts it; ReleaseInode sends kRelease when the count
+  // reaches zero. Same-inode opens and releases are serialised so the MDS sees
+  // them in the order they were counted. check_access=false is for the open
+  // that create(2) makes of the file it just made, which POSIX grants
+  // whatever the new file's mode.
+  int OpenInode(fuse_req_t req, fs::Ino ino, int flags, fs::Attr* attr, bool check_access = true);
+  void ReleaseInode(fs::Ino ino);
+
+ private:
+  std::mutex& Stripe(fs::Ino ino) { return stripes_[ino % stripes_.size()]; }
+
+  std::unique_ptr<client::Client> client_;
+  MountConfig cfg_;
+  mutable std::mutex lookup_mu_;
+  std::unordered_map<fs::Ino, uint64_t> lookups_;  // GUARDED_BY(lookup_mu_)
+  std::array<std::mutex, 64> stripes_;             // serialise open/release per inode
+  std::mutex open_mu_;
+  std::unordered_map<fs::Ino, uint64_t> open_counts_;  // GUARDED_BY(open_mu_)
+};
+
+FuseFs* FsOf(fuse_req_t req);
+void AttrToStat(const fs::Attr& a, struct stat* st);
+
+// The handler table (fuse_lowlevel_ops) and its parts.
+fuse_lowlevel_ops MakeLowlevelOps();
+void AddEntryOps(fuse_lowlevel_ops* ops);
+void AddFileOps(fuse_lowlevel_ops* ops);
+void AddDirOps(fuse_lowlevel_ops* ops);
+void AddMiscOps(fuse_lowlevel_ops* ops);
+
+// `baton mount` / mount.baton: parse, check, connect, mount, serve.
+int RunMount(int argc, char** argv, int first);
+
+}  // namespace baton::fuse

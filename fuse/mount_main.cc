@@ -1,0 +1,192 @@
+// `baton mount` and mount.baton: check the arguments and the mount point,
+// connect to an MDS, mount, then serve FUSE requests until unmounted.
+//
+// Without -f the process forks first (before any thread exists); the child
+// connects and mounts and reports back through a pipe, so the command exits 0
+// only once the file system is mounted, and otherwise prints the child's
+// reason and exits 1 with nothing mounted. mount(8) relies on that.
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "base/log.h"
+#include "fuse/fuse_fs.h"
+
+namespace baton::fuse {
+
+namespace {
+
+// Where the outcome of mounting goes: stderr (-f), or the pipe to the parent.
+class Outcome {
+ public:
+  explicit Outcome(int fd) : fd_(fd) {}
+  int Fail(const std::string& msg) {
+    std::string line = "baton mount: " + msg + "\n";
+    if (fd_ >= 0) {
+      (void)!write(fd_, line.data(), line.size());
+      close(fd_);
+      fd_ = -1;
+    } else {
+      fputs(line.c_str(), stderr);
+    }
+    return 1;
+  }
+  void Mounted() {
+    if (fd_ < 0) return;
+    (void)!write(fd_, "OK\n", 3);
+    close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string CheckMountpoint(const MountConfig& cfg) {
+  struct stat st;
+  if (stat(cfg.mountpoint.c_str(), &st) != 0)
+    return "mount point " + cfg.mountpoint + ": " + strerror(errno);
+  if (!S_ISDIR(st.st_mode)) return "mount point " + cfg.mountpoint + " is not a directory";
+  if (cfg.nonempty) return "";
+  DIR* d = opendir(cfg.mountpoint.c_str());
+  if (!d) return "mount point " + cfg.mountpoint + ": " + strerror(errno);
+  bool empty = true;
+  while (dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) empty = false;
+  }
+  closedir(d);
+  if (!empty) return "mount point " + cfg.mountpoint + " is not empty (use -o nonempty to mount over it)";
+  return "";
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%g s", s);
+  return buf;
+}
+
+std::string FuseMountOptions(const MountConfig& cfg) {
+  std::string o = "fsname=baton:" + cfg.spec + ",subtype=baton";
+  if (cfg.allow_other) o += ",allow_other";
+  if (cfg.default_permissions) o += ",default_permissions";
+  if (cfg.read_only) o += ",ro";
+  for (const std::string& k : cfg.kernel_flags) o += "," + k;
+  return o;
+}
+
+int Serve(fuse_session* se, const MountConfig& cfg) {
+  fuse_loop_config* lc = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_max_threads(lc, cfg.max_threads);
+  fuse_loop_cfg_set_idle_threads(lc, cfg.max_threads / 2 + 1);
+  int rc = fuse_session_loop_mt(se, lc);
+  fuse_loop_cfg_destroy(lc);
+  return rc;
+}
+
+void Detach() {
+  if (chdir("/") != 0) return;
+  int null = open("/dev/null", O_RDWR);
+  if (null < 0) return;
+  dup2(null, 0);
+  dup2(null, 1);
+  dup2(null, 2);
+  if (null > 2) close(null);
+}
+
+int MountAndServe(const MountConfig& cfg, Outcome* out) {
+  client::ClientOptions co;
+  co.client_name = "fuse:" + cfg.mountpoint;
+  co.initial_connect_timeout_ms = static_cast<int64_t>(cfg.connect_timeout_s * 1000);
+  auto client = client::Client::Connect(cfg.addresses, co);
+  if (!client.ok())
+    return out->Fail("no MDS answered at " + cfg.spec + " within " + Seconds(cfg.connect_timeout_s) + " (" +
+                     client.status().ToString() + "); nothing was mounted");
+  FuseFs fs(std::move(*client), cfg);
+  std::string opts = FuseMountOptions(cfg);
+  const char* argv[] = {"baton", "-o", opts.c_str(), "-d"};
+  fuse_args args = FUSE_ARGS_INIT(cfg.debug ? 4 : 3, const_cast<char**>(argv));
+  fuse_lowlevel_ops ops = MakeLowlevelOps();
+  fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
+  if (!se) return out->Fail("could not set up the FUSE session (options: " + opts + ")");
+  int rc = 1;
+  if (fuse_set_signal_handlers(se) != 0) {
+    out->Fail("could not install signal handlers");
+  } else if (fuse_session_mount(se, cfg.mountpoint.c_str()) != 0) {
+    out->Fail("could not mount at " + cfg.mountpoint + " (is /dev/fuse there, and are you root or is fusermount3 installed?)");
+  } else {
+    LOG_INFO("fuse", "mounted %s at %s, session %llu", cfg.spec.c_str(), cfg.mountpoint.c_str(),
+             (unsigned long long)fs.client().session_id());
+    if (!cfg.foreground) Detach();  // before the parent returns: nothing more on its terminal
+    out->Mounted();
+    rc = Serve(se, cfg) == 0 ? 0 : 1;
+    fuse_session_unmount(se);
+    LOG_INFO("fuse", "unmounted %s", cfg.mountpoint.c_str());
+  }
+  fuse_remove_signal_handlers(se);
+  fuse_session_destroy(se);
+  fs.client().Close();
+  return rc;
+}
+
+// The parent of a daemonizing mount: waits for the child's verdict.
+int AwaitChild(pid_t child, int fd) {
+  std::string msg;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) msg.append(buf, static_cast<size_t>(n));
+  close(fd);
+  if (msg == "OK\n") return 0;
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (msg.empty()) msg = "baton mount: the mount process ended without mounting\n";
+  fputs(msg.c_str(), stderr);
+  return 1;
+}
+
+}  // namespace
+
+int RunMount(int argc, char** argv, int first) {
+  for (int i = first; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(kMountUsage, stdout);
+      return 0;
+    }
+  }
+  StatusOr<MountConfig> parsed = ParseMountArgs(argc, argv, first);
+  if (!parsed.ok()) {
+    fprintf(stderr, "baton mount: %s\n\n%s", parsed.status().message().c_str(), kMountUsage);
+    return 1;
+  }
+  MountConfig cfg = *parsed;
+  char real[PATH_MAX];
+  if (realpath(cfg.mountpoint.c_str(), real)) cfg.mountpoint = real;
+  Outcome direct(-1);
+  if (std::string why = CheckMountpoint(cfg); !why.empty()) return direct.Fail(why);
+  if (cfg.debug) SetLogLevel(LogLevel::kDebug);
+  if (cfg.foreground) return MountAndServe(cfg, &direct);
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return direct.Fail(std::string("pipe: ") + strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0) return direct.Fail(std::string("fork: ") + strerror(errno));
+  if (pid > 0) {
+    close(p[1]);
+    return AwaitChild(pid, p[0]);
+  }
+  close(p[0]);
+  setsid();
+  signal(SIGHUP, SIG_IGN);
+  Outcome to_parent(p[1]);
+  _exit(MountAndServe(cfg, &to_parent));
+}
+
+}  // namespace baton::fuse

@@ -1,0 +1,43 @@
+// `baton mount` command line: ADDRS MOUNTPOINT [-f] [-o OPTS], also as
+// mount(8) calls the helper: mount.baton SPEC DIR [-sfnv] [-o OPTS].
+// Parsing is pure (no I/O) so it is unit-tested; docs in README "Mount options".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace baton::fuse {
+
+struct MountConfig {
+  std::vector<std::string> addresses;  // from "ADDR:PORT[,ADDR:PORT...]"
+  std::string spec;                    // as given, for fsname=baton:SPEC
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;
+  bool allow_other = false;
+  bool default_permissions = false;
+  bool read_only = false;
+  bool nonempty = false;
+  bool writeback_cache = false;
+  double attr_timeout_s = 1.0;
+  double entry_timeout_s = 1.0;
+  double negative_timeout_s = 0.0;
+  double connect_timeout_s = 10.0;   // the first connection; later outages wait forever
+  uint32_t max_threads = 16;         // FUSE worker threads
+  // Generic mount flags passed to the kernel as given (suid, dev, exec,
+  // noatime, sync...); FUSE's own default is nosuid,nodev.
+  std::vector<std::string> kernel_flags;
+};
+
+// Parses argv[first..argc). An unknown option, a malformed value or a missing
+// argument is an InvalidArgument naming it.
+StatusOr<MountConfig> ParseMountArgs(int argc, char** argv, int first);
+// Applies one comma-separated -o list to cfg (exposed for tests).
+Status ApplyMountOptions(const std::string& list, MountConfig* cfg);
+
+extern const char* const kMountUsage;
+
+}  // namespace baton::fuse
