@@ -75,7 +75,12 @@ std::string Seconds(double s) {
 }
 
 std::string FuseMountOptions(const MountConfig& cfg) {
-  std::string o = "fsname=baton:" + cfg.spec + ",subtype=baton";
+  std::string o = "fsname=baton:";
+  for (char c : cfg.spec) {
+    if (c == ',' || c == '\\') o += '\\';  // fuse_opt splits at unescaped commas
+    o += c;
+  }
+  o += ",subtype=baton";
   if (cfg.allow_other) o += ",allow_other";
   if (cfg.default_permissions) o += ",default_permissions";
   if (cfg.read_only) o += ",ro";

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Stops the MDS processes that scripts/up.sh started (by their pid files).
+# Unmounts what scripts/up.sh mounted and stops the MDS processes it started
+# (by their pid files).
 set -uo pipefail
 home=${BATON_HOME:-/var/lib/batonfs}
+mnt=${BATON_MOUNT:-/mnt/baton}
+if grep -q " $mnt fuse.baton " /proc/mounts; then
+  fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt"
+  echo "unmounted $mnt"
+fi
 for name in mds-b mds-a; do
   pidf=$home/$name.pid
   [ -f "$pidf" ] || continue

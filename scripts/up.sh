@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, creates a local volume (once)
-# and starts an active MDS and a standby MDS on it.
+# The main job: installs what is missing, builds, installs the binaries
+# (/usr/local/bin, and /sbin/mount.baton for mount -t baton), creates a local
+# volume (once), starts an active MDS and a standby MDS on it, and mounts the
+# file system.
 #
 #   BATON_HOME    where the volume, logs and pid files live (default /var/lib/batonfs)
 #   BATON_PORT    port of the active MDS (default 7070; the standby uses +1)
+#   BATON_MOUNT   mount point (default /mnt/baton)
 #
-# Run it again at any time: it rebuilds, keeps the volume and restarts no MDS
-# that is still running. `bash scripts/down.sh` stops the MDS processes.
+# Run it again at any time: it rebuilds, keeps the volume, and restarts no MDS
+# or mount that is still running. `bash scripts/down.sh` unmounts and stops.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 home=${BATON_HOME:-/var/lib/batonfs}
 port=${BATON_PORT:-7070}
 vol=$home/volume
+mnt=${BATON_MOUNT:-/mnt/baton}
 baton=$root/build/tools/baton
 
 bash "$root/scripts/install-deps.sh"
 BUILD_DIR=$root/build BATON_WERROR=OFF bash "$root/scripts/build.sh" baton
+cmake --install "$root/build" --prefix /usr/local >/dev/null
 mkdir -p "$home"
 if [ ! -e "$vol/superblock" ]; then
   "$baton" mkfs "$vol" --label local
@@ -41,6 +46,13 @@ if ! kill -0 "$(cat "$home/mds-a.pid")" 2>/dev/null; then
   tail -n 20 "$home/mds-a.log" >&2
   exit 1
 fi
+
+mkdir -p "$mnt"
+if grep -q " $mnt fuse.baton " /proc/mounts; then
+  echo "already mounted at $mnt"
+else
+  "$baton" mount "127.0.0.1:$port,127.0.0.1:$((port + 1))" "$mnt" -o allow_other
+fi
 echo
 echo "BatonFS is up: volume $vol, active MDS 127.0.0.1:$port, standby 127.0.0.1:$((port + 1)) (waits for the writer lock)."
-echo "The FUSE client (baton mount) is not built yet; see README.md for what works today."
+echo "Mounted at $mnt"
