@@ -153,6 +153,7 @@ void MdsServer::AcceptLoop() {
       if (errno != EINTR && errno != EAGAIN) LOG_WARN("mds", "accept failed (errno %d)", errno);
       continue;
     }
+    proto::SetNoDelay(fd);  // replies are small frames: never hold one back for Nagle
     auto c = std::make_shared<Conn>();
     c->fd = fd;
     c->peer = proto::PeerName(fd);

@@ -100,9 +100,13 @@ StatusOr<int> ConnectTcp(const std::string& addr, int timeout_ms) {
     return s;
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  SetNoDelay(fd);
+  return fd;
+}
+
+void SetNoDelay(int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
 }
 
 Status WriteAll(int fd, std::string_view data) {

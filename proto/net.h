@@ -15,6 +15,10 @@ namespace baton::proto {
 Status ParseHostPort(const std::string& addr, std::string* host, uint16_t* port);
 // Listens on addr (port 0 = any free port); *bound_addr gets "host:port".
 StatusOr<int> ListenTcp(const std::string& addr, std::string* bound_addr);
+// Disables Nagle's algorithm: both ends send small frames that must not wait
+// for the peer's delayed ACK (40 ms on Linux).
+void SetNoDelay(int fd);
+
 // Connects with a timeout; TCP_NODELAY set.
 StatusOr<int> ConnectTcp(const std::string& addr, int timeout_ms);
 // Writes everything (MSG_NOSIGNAL); kClosed when the peer went away.
