@@ -97,13 +97,19 @@ int Serve(fuse_session* se, const MountConfig& cfg) {
   return rc;
 }
 
-void Detach() {
+// Leaves the terminal: stdin/stdout to /dev/null, stderr (the log) to
+// log_path or /dev/null.
+void Detach(const MountConfig& cfg) {
   if (chdir("/") != 0) return;
-  int null = open("/dev/null", O_RDWR);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) return;
+  int log = cfg.log_path.empty() ? -1 : open(cfg.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (!cfg.log_path.empty() && log < 0)
+    LOG_WARN("fuse", "cannot open log %s: %s; logging nowhere", cfg.log_path.c_str(), strerror(errno));
   dup2(null, 0);
   dup2(null, 1);
-  dup2(null, 2);
+  dup2(log >= 0 ? log : null, 2);
+  if (log > 2) close(log);
   if (null > 2) close(null);
 }
 
@@ -130,7 +136,7 @@ int MountAndServe(const MountConfig& cfg, Outcome* out) {
   } else {
     LOG_INFO("fuse", "mounted %s at %s, session %llu", cfg.spec.c_str(), cfg.mountpoint.c_str(),
              (unsigned long long)fs.client().session_id());
-    if (!cfg.foreground) Detach();  // before the parent returns: nothing more on its terminal
+    if (!cfg.foreground) Detach(cfg);  // before the parent returns: nothing more on its terminal
     out->Mounted();
     rc = Serve(se, cfg) == 0 ? 0 : 1;
     fuse_session_unmount(se);

@@ -28,6 +28,8 @@ const char* const kMountUsage =
     "  -o writeback_cache    let the kernel gather writes in its page cache; a write is\n"
     "                        then durable at fsync/close, not when write(2) returns\n"
     "  -o max_threads=N      FUSE worker threads (16)\n"
+    "  -o log=/PATH          append the background daemon's log to PATH (default: none;\n"
+    "                        with -f the log goes to stderr)\n"
     "  -o nonempty           allow mounting over a non-empty directory\n"
     "  -o suid|nosuid, dev|nodev, exec|noexec, atime|noatime, sync|async, dirsync\n"
     "                        generic mount flags, passed to the kernel (FUSE's default\n"
@@ -100,6 +102,11 @@ Status ApplyOne(std::string_view opt, MountConfig* cfg) {
   if (k == "negative_timeout") return ParseSeconds(k, v, &cfg->negative_timeout_s);
   if (k == "connect_timeout") return ParseSeconds(k, v, &cfg->connect_timeout_s);
   if (k == "max_threads") return ParseCount(k, v, 1, 256, &cfg->max_threads);
+  if (k == "log") {
+    if (v.empty() || v[0] != '/') return Status::InvalidArgument("mount option log=" + v + ": expected an absolute path");
+    cfg->log_path = v;
+    return Status::Ok();
+  }
   if (IsIgnored(k)) return Status::Ok();
   return Status::InvalidArgument("unknown mount option '" + std::string(opt) + "'");
 }

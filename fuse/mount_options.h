@@ -27,6 +27,7 @@ struct MountConfig {
   double negative_timeout_s = 0.0;
   double connect_timeout_s = 10.0;   // the first connection; later outages wait forever
   uint32_t max_threads = 16;         // FUSE worker threads
+  std::string log_path;              // daemon's log (stderr) when in the background; empty: discarded
   // Generic mount flags passed to the kernel as given (suid, dev, exec,
   // noatime, sync...); FUSE's own default is nosuid,nodev.
   std::vector<std::string> kernel_flags;

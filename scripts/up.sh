@@ -51,7 +51,7 @@ mkdir -p "$mnt"
 if grep -q " $mnt fuse.baton " /proc/mounts; then
   echo "already mounted at $mnt"
 else
-  "$baton" mount "127.0.0.1:$port,127.0.0.1:$((port + 1))" "$mnt" -o allow_other
+  "$baton" mount "127.0.0.1:$port,127.0.0.1:$((port + 1))" "$mnt" -o "allow_other,log=$home/mount.log"
 fi
 echo
 echo "BatonFS is up: volume $vol, active MDS 127.0.0.1:$port, standby 127.0.0.1:$((port + 1)) (waits for the writer lock)."
