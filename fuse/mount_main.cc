@@ -80,9 +80,11 @@ std::string FuseMountOptions(const MountConfig& cfg) {
     if (c == ',' || c == '\\') o += '\\';  // fuse_opt splits at unescaped commas
     o += c;
   }
-  o += ",subtype=baton";
+  // default_permissions always: without it the kernel checks no search (x)
+  // permission on directories whose names it has cached, so a cached path
+  // would bypass the MDS's check. The MDS checks every request in any case.
+  o += ",subtype=baton,default_permissions";
   if (cfg.allow_other) o += ",allow_other";
-  if (cfg.default_permissions) o += ",default_permissions";
   if (cfg.read_only) o += ",ro";
   for (const std::string& k : cfg.kernel_flags) o += "," + k;
   return o;

@@ -18,7 +18,7 @@ struct MountConfig {
   bool foreground = false;
   bool debug = false;
   bool allow_other = false;
-  bool default_permissions = false;
+  bool default_permissions = false;  // accepted for compatibility; always on (mount_main.cc)
   bool read_only = false;
   bool nonempty = false;
   bool writeback_cache = false;

@@ -138,34 +138,42 @@ int Fetch(FuseFs* f, fuse_req_t req, fuse_ino_t ino, DirHandle* h, uint64_t afte
   return 0;
 }
 
-void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_in, fuse_file_info* fi, bool plus) {
-  FuseFs* f = FsOf(req);
-  DirHandle* h = HandleOf(fi);
+// Fills `out` from offset off_in; 0 or the errno to answer instead.
+int FillDirBuffer(FuseFs* f, fuse_req_t req, fuse_ino_t ino, DirHandle* h, uint64_t off, DirBuffer* out) {
   std::lock_guard<std::mutex> l(h->mu);
-  DirBuffer out(req, size, plus);
-  uint64_t off = static_cast<uint64_t>(off_in);
   if (off == 0) {  // rewinddir: look again
     h->batch.clear();
     h->pos = 0;
     h->end_after = UINT64_MAX;
   }
   if (off < kDotDotOffset) {
-    if (int err = DotEntries(f, ino, h, off, &out)) return (void)fuse_reply_err(req, err);
+    if (int err = DotEntries(f, ino, h, off, out)) return err;
     off = kDotDotOffset;
   }
   while (true) {
     if (h->pos >= h->batch.size() || h->batch_after != off) {
       if (off == h->end_after && h->batch_after == off) break;
-      if (int err = Fetch(f, req, ino, h, off, out.batch_hint())) {
-        if (out.empty()) return (void)fuse_reply_err(req, err);
+      if (int err = Fetch(f, req, ino, h, off, out->batch_hint())) {
+        if (out->empty()) return err;
         break;  // answer what fits; the error comes back on the next call
       }
       if (h->batch.empty()) break;
     }
     const fs::DirEntry& e = h->batch[h->pos];
-    if (!out.Add(f, e.name, e.attr, false, e.cookie)) break;
+    if (!out->Add(f, e.name, e.attr, false, e.cookie)) break;
     h->pos++;
     off = h->batch_after = e.cookie;
+  }
+  return 0;
+}
+
+// The reply is sent with the handle's lock released: once the kernel has it,
+// the program may closedir() and releasedir (another thread) frees the handle.
+void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
+  DirBuffer out(req, size, plus);
+  if (int err = FillDirBuffer(FsOf(req), req, ino, HandleOf(fi), static_cast<uint64_t>(off), &out)) {
+    fuse_reply_err(req, err);
+    return;
   }
   out.Reply();
 }

@@ -6,7 +6,10 @@
 #
 # Every process the tests start runs in this script's own process group; on
 # exit (pass, fail or interrupt) stragglers in that group are killed, so a
-# failed run leaves no server behind.
+# failed run leaves no server behind. Tests unmount their FUSE mounts on every
+# path they control; a test killed outright (ctest's timeout sends SIGKILL)
+# cannot, so on exit every fuse.baton mount under the tests' temporary
+# directories (/tmp/baton-test-*) is lazily unmounted too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,6 +23,10 @@ if [ "${BATON_TEST_IN_GROUP:-}" != 1 ]; then
   wait $child
   rc=$?
   kill -KILL -- -$child 2>/dev/null || true
+  awk '$3 == "fuse.baton" && $2 ~ "^/tmp/baton-test-" {print $2}' /proc/mounts | while read -r m; do
+    echo "test.sh: unmounting a mount a test left behind: $m" >&2
+    umount -l "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || true
+  done
   exit $rc
 fi
 
