@@ -212,15 +212,37 @@ StatusOr<fs::Reply> Client::Call(const fs::Request& req) {
     SendIfConnectedLocked(p);
   }
   std::unique_lock<std::mutex> l(mu_);
-  auto ready = [&] { return p->done || closing_; };
-  if (options_.call_timeout_ms < 0) {
-    cv_.wait(l, ready);
-  } else if (!cv_.wait_for(l, std::chrono::milliseconds(options_.call_timeout_ms), ready)) {
+  if (!WaitReply(l, p)) {
     pending_.erase(p->request_id);
-    return Status::Timeout(std::string("no reply to ") + fs::OpName(req.op));
+    return Status::Timeout(std::string("no reply to ") + fs::OpName(req.op) +
+                           (connected_ ? "" : ": no MDS reachable"));
   }
   if (!p->done) return Status::Closed("client closed");
   return std::move(p->reply);
+}
+
+bool Client::WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p) {
+  using Clock = std::chrono::steady_clock;
+  auto ready = [&] { return p->done || closing_; };
+  if (options_.call_timeout_ms < 0 && options_.outage_timeout_ms < 0) {
+    cv_.wait(l, ready);
+    return true;
+  }
+  const auto deadline = options_.call_timeout_ms < 0
+                            ? Clock::time_point::max()
+                            : Clock::now() + std::chrono::milliseconds(options_.call_timeout_ms);
+  const auto start = Clock::now();
+  while (!ready()) {
+    auto now = Clock::now();
+    if (now >= deadline) return false;
+    // Each call gives the MDS the whole outage timeout to come back, counted
+    // from the call or from the loss of the connection, whichever is later.
+    if (options_.outage_timeout_ms >= 0 && !connected_ &&
+        now - std::max(start, down_since_) >= std::chrono::milliseconds(options_.outage_timeout_ms))
+      return false;
+    cv_.wait_until(l, std::min(deadline, now + std::chrono::milliseconds(50)));
+  }
+  return true;
 }
 
 }  // namespace baton::client

@@ -24,6 +24,7 @@
 // never kept or re-sent.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -42,6 +43,11 @@ namespace baton::client {
 struct ClientOptions {
   std::string client_name = "baton-client";
   int64_t call_timeout_ms = -1;                // < 0: wait forever
+  // A call fails (kTimeout) once no MDS has been reachable for this long,
+  // counted from the call or from the loss of the connection, whichever is
+  // later (< 0: wait through any outage, like an NFS hard mount). A slow but
+  // connected MDS never trips it.
+  int64_t outage_timeout_ms = -1;
   uint32_t reconnect_interval_ms = 100;
   uint32_t connect_timeout_ms = 1000;          // one connect + handshake attempt
   int64_t initial_connect_timeout_ms = 10000;  // Connect() gives up after this
@@ -89,6 +95,8 @@ class Client {
   std::shared_ptr<Pending> AddPendingLocked(const fs::Request& req, bool internal);
   std::vector<std::shared_ptr<Pending>> CollectResendLocked();
   void Install(int fd, const proto::HelloReply& hello, bool first);
+  // Waits for p's reply under l; false when a timeout gave up on it.
+  bool WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p);
 
   std::vector<std::string> addresses_;
   ClientOptions options_;
@@ -101,6 +109,7 @@ class Client {
   int fd_ = -1;                 // GUARDED_BY(mu_); closed only with write_mu_ held too
   uint64_t gen_ = 0;            // GUARDED_BY(mu_): connection generation
   bool connected_ = false;      // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point down_since_;  // GUARDED_BY(mu_): when connected_ last became false
   bool closing_ = false;        // GUARDED_BY(mu_)
   uint64_t session_id_ = 0;     // GUARDED_BY(mu_)
   uint64_t epoch_ = 0;          // GUARDED_BY(mu_)

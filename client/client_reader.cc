@@ -88,6 +88,7 @@ void Client::Disconnect(uint64_t gen) {
   proto::CloseFd(fd);
   fd_ = -1;
   connected_ = false;
+  down_since_ = std::chrono::steady_clock::now();
 }
 
 // Queues a re-open of every open inode, then collects every unanswered

@@ -119,6 +119,7 @@ int MountAndServe(const MountConfig& cfg, Outcome* out) {
   client::ClientOptions co;
   co.client_name = "fuse:" + cfg.mountpoint;
   co.initial_connect_timeout_ms = static_cast<int64_t>(cfg.connect_timeout_s * 1000);
+  co.outage_timeout_ms = cfg.failover_timeout_s < 0 ? -1 : static_cast<int64_t>(cfg.failover_timeout_s * 1000);
   auto client = client::Client::Connect(cfg.addresses, co);
   if (!client.ok())
     return out->Fail("no MDS answered at " + cfg.spec + " within " + Seconds(cfg.connect_timeout_s) + " (" +

@@ -25,6 +25,8 @@ const char* const kMountUsage =
     "  -o entry_timeout=SEC  kernel name cache lifetime (1)\n"
     "  -o negative_timeout=SEC  cache of 'no such name' answers (0)\n"
     "  -o connect_timeout=SEC   give up mounting after this long without an MDS (10)\n"
+    "  -o failover_timeout=SEC  fail calls with EIO once no MDS has been reachable for\n"
+    "                        this long (default: wait forever, like an NFS hard mount)\n"
     "  -o writeback_cache    let the kernel gather writes in its page cache; a write is\n"
     "                        then durable at fsync/close, not when write(2) returns\n"
     "  -o max_threads=N      FUSE worker threads (16)\n"
@@ -101,6 +103,7 @@ Status ApplyOne(std::string_view opt, MountConfig* cfg) {
   if (k == "entry_timeout") return ParseSeconds(k, v, &cfg->entry_timeout_s);
   if (k == "negative_timeout") return ParseSeconds(k, v, &cfg->negative_timeout_s);
   if (k == "connect_timeout") return ParseSeconds(k, v, &cfg->connect_timeout_s);
+  if (k == "failover_timeout") return ParseSeconds(k, v, &cfg->failover_timeout_s);
   if (k == "max_threads") return ParseCount(k, v, 1, 256, &cfg->max_threads);
   if (k == "log") {
     if (v.empty() || v[0] != '/') return Status::InvalidArgument("mount option log=" + v + ": expected an absolute path");

@@ -25,7 +25,8 @@ struct MountConfig {
   double attr_timeout_s = 1.0;
   double entry_timeout_s = 1.0;
   double negative_timeout_s = 0.0;
-  double connect_timeout_s = 10.0;   // the first connection; later outages wait forever
+  double connect_timeout_s = 10.0;   // the first connection
+  double failover_timeout_s = -1;    // < 0: wait through any MDS outage (hard mount); else EIO after it
   uint32_t max_threads = 16;         // FUSE worker threads
   std::string log_path;              // daemon's log (stderr) when in the background; empty: discarded
   // Generic mount flags passed to the kernel as given (suid, dev, exec,

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -250,6 +251,38 @@ BOOST_AUTO_TEST_CASE(call_timeout_on_a_hung_mds) {
   BOOST_TEST((r.status().code() == Code::kTimeout));
   MustCall(*c, CreateReq(fs::kRootIno, "after"));
   MustCall(*c, LookupReq(fs::kRootIno, "before"));
+}
+
+// The outage timeout (mount -o failover_timeout) counts only time with no
+// MDS reachable: a hung but connected MDS does not trip it; a dead one does,
+// after about the timeout; and once an MDS is back the same client carries on.
+BOOST_AUTO_TEST_CASE(outage_timeout_fails_calls_only_while_no_mds_is_reachable) {
+  TempDir dir;
+  const std::string vol = MakeVolume(dir), addr = FreeLocalAddress();
+  auto mds = std::make_unique<MdsProcess>(vol, addr);
+  BOOST_REQUIRE(mds->Start());
+  ClientOptions o;
+  o.outage_timeout_ms = 700;
+  auto c = Client::Connect({addr}, o);
+  BOOST_REQUIRE(c.ok());
+  MustCall(**c, CreateReq(fs::kRootIno, "before"));
+  ::kill(mds->pid(), SIGSTOP);  // connected but silent for longer than the timeout
+  std::thread resume([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ::kill(mds->pid(), SIGCONT);
+  });
+  MustCall(**c, CreateReq(fs::kRootIno, "while_hung"));
+  resume.join();
+  mds->Kill9();
+  auto t0 = std::chrono::steady_clock::now();
+  StatusOr<fs::Reply> r = (*c)->Call(LookupReq(fs::kRootIno, "before"));
+  double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  BOOST_TEST((r.status().code() == Code::kTimeout), r.status().ToString());
+  BOOST_TEST(waited_s >= 0.5);
+  BOOST_TEST(waited_s < 10.0);
+  mds = std::make_unique<MdsProcess>(vol, addr);
+  BOOST_REQUIRE(mds->Start());
+  MustCall(**c, LookupReq(fs::kRootIno, "while_hung"));
 }
 
 // Review finding 6: after a reconnect the client re-sends many large writes

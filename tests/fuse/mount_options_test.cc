@@ -34,6 +34,7 @@ BOOST_AUTO_TEST_CASE(defaults_and_addresses) {
   BOOST_TEST(c->entry_timeout_s == 1.0);
   BOOST_TEST(c->negative_timeout_s == 0.0);
   BOOST_TEST(c->connect_timeout_s == 10.0);
+  BOOST_TEST(c->failover_timeout_s < 0);
   BOOST_TEST(c->kernel_flags.empty());
 }
 
@@ -46,7 +47,7 @@ BOOST_AUTO_TEST_CASE(options_as_mount8_passes_them) {
   BOOST_TEST(c->allow_other);
   BOOST_TEST(!c->read_only);
   BOOST_TEST(c->attr_timeout_s == 0.5);
-  auto d = Parse({"-oro,entry_timeout=0,negative_timeout=2,connect_timeout=3,max_threads=4,suid,dev,log=/var/log/b.log",
+  auto d = Parse({"-oro,entry_timeout=0,negative_timeout=2,connect_timeout=3,failover_timeout=7,max_threads=4,suid,dev,log=/var/log/b.log",
                   "127.0.0.1:1", "/m", "-f"});
   BOOST_REQUIRE(d.ok());
   BOOST_TEST(d->read_only);
@@ -54,6 +55,7 @@ BOOST_AUTO_TEST_CASE(options_as_mount8_passes_them) {
   BOOST_TEST(d->entry_timeout_s == 0.0);
   BOOST_TEST(d->negative_timeout_s == 2.0);
   BOOST_TEST(d->connect_timeout_s == 3.0);
+  BOOST_TEST(d->failover_timeout_s == 7.0);
   BOOST_TEST(d->max_threads == 4u);
   BOOST_TEST(d->log_path == "/var/log/b.log");
   BOOST_TEST(d->kernel_flags == (std::vector<std::string>{"suid", "dev"}), boost::test_tools::per_element());
