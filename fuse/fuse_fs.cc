@@ -81,6 +81,7 @@ void FuseFs::ReplyEntry(fuse_req_t req, const fs::Attr& a) {
   fuse_entry_param e;
   FillEntry(a, &e);
   AddLookup(a.ino, 1);
+  NoteAttr(a);
   // A reply the kernel did not take (interrupted request) adds no reference.
   if (fuse_reply_entry(req, &e) != 0) Forget(a.ino, 1);
 }
@@ -88,31 +89,54 @@ void FuseFs::ReplyEntry(fuse_req_t req, const fs::Attr& a) {
 void FuseFs::ReplyAttr(fuse_req_t req, const fs::Attr& a) {
   struct stat st;
   AttrToStat(a, &st);
+  NoteAttr(a);
   fuse_reply_attr(req, &st, cfg_.attr_timeout_s);
 }
 
 void FuseFs::AddLookup(fs::Ino ino, uint64_t n) {
   std::lock_guard<std::mutex> l(lookup_mu_);
-  lookups_[ino] += n;
+  lookups_[ino].nlookup += n;
+}
+
+void FuseFs::NoteAttr(const fs::Attr& a) {
+  std::lock_guard<std::mutex> l(lookup_mu_);
+  auto it = lookups_.find(a.ino);
+  if (it == lookups_.end()) return;
+  it->second.size = a.size;
+  it->second.mtime_ns = a.mtime_ns;
+}
+
+void FuseFs::RefreshIfChanged(const fs::Attr& a) {
+  {
+    std::lock_guard<std::mutex> l(lookup_mu_);
+    auto it = lookups_.find(a.ino);
+    if (it == lookups_.end()) return;  // the kernel has nothing cached for it
+    if (it->second.size == a.size && it->second.mtime_ns == a.mtime_ns) return;
+    it->second.size = a.size;
+    it->second.mtime_ns = a.mtime_ns;
+  }
+  // Attributes only (offset < 0): takes no page locks, so it is safe from
+  // inside the open handler.
+  if (se_ != nullptr) fuse_lowlevel_notify_inval_inode(se_, a.ino, -1, 0);
 }
 
 void FuseFs::Forget(fs::Ino ino, uint64_t n) {
   std::lock_guard<std::mutex> l(lookup_mu_);
   auto it = lookups_.find(ino);
-  if (it == lookups_.end() || it->second < n) {
+  if (it == lookups_.end() || it->second.nlookup < n) {
     LOG_WARN("fuse", "forget of %llu x%llu exceeds the %llu lookups counted", (unsigned long long)ino,
-             (unsigned long long)n, (unsigned long long)(it == lookups_.end() ? 0 : it->second));
+             (unsigned long long)n, (unsigned long long)(it == lookups_.end() ? 0 : it->second.nlookup));
     if (it != lookups_.end()) lookups_.erase(it);
     return;
   }
-  it->second -= n;
-  if (it->second == 0) lookups_.erase(it);
+  it->second.nlookup -= n;
+  if (it->second.nlookup == 0) lookups_.erase(it);
 }
 
 uint64_t FuseFs::LookupCount(fs::Ino ino) const {
   std::lock_guard<std::mutex> l(lookup_mu_);
   auto it = lookups_.find(ino);
-  return it == lookups_.end() ? 0 : it->second;
+  return it == lookups_.end() ? 0 : it->second.nlookup;
 }
 
 size_t FuseFs::LookupTableSize() const {

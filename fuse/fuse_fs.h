@@ -49,8 +49,15 @@ class FuseFs {
   void ReplyAttr(fuse_req_t req, const fs::Attr& a);
   void FillEntry(const fs::Attr& a, fuse_entry_param* e) const;
 
-  // Lookup references the kernel holds (forget / batch_forget).
+  // Lookup references the kernel holds (forget / batch_forget), with the
+  // size and mtime last handed to the kernel for each inode.
   void AddLookup(fs::Ino ino, uint64_t n);
+  void NoteAttr(const fs::Attr& a);  // the kernel was just given a
+  // Close-to-open: when the attributes an open found differ from those the
+  // kernel was last given, drop the kernel's cached attributes so the next
+  // read or stat asks the MDS (otherwise it reads up to a stale size).
+  void RefreshIfChanged(const fs::Attr& a);
+  void set_session(fuse_session* se) { se_ = se; }
   void Forget(fs::Ino ino, uint64_t n);
   uint64_t LookupCount(fs::Ino ino) const;
   size_t LookupTableSize() const;
@@ -69,8 +76,14 @@ class FuseFs {
 
   std::unique_ptr<client::Client> client_;
   MountConfig cfg_;
+  struct Known {
+    uint64_t nlookup = 0;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+  };
+  fuse_session* se_ = nullptr;
   mutable std::mutex lookup_mu_;
-  std::unordered_map<fs::Ino, uint64_t> lookups_;  // GUARDED_BY(lookup_mu_)
+  std::unordered_map<fs::Ino, Known> lookups_;  // GUARDED_BY(lookup_mu_)
   std::array<std::mutex, 64> stripes_;             // serialise open/release per inode
   std::mutex open_mu_;
   std::unordered_map<fs::Ino, uint64_t> open_counts_;  // GUARDED_BY(open_mu_)

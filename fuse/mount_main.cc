@@ -130,7 +130,9 @@ int MountAndServe(const MountConfig& cfg, Outcome* out) {
   fuse_args args = FUSE_ARGS_INIT(cfg.debug ? 4 : 3, const_cast<char**>(argv));
   fuse_lowlevel_ops ops = MakeLowlevelOps();
   fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
+  fuse_opt_free_args(&args);
   if (!se) return out->Fail("could not set up the FUSE session (options: " + opts + ")");
+  fs.set_session(se);
   int rc = 1;
   if (fuse_set_signal_handlers(se) != 0) {
     out->Fail("could not install signal handlers");

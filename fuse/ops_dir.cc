@@ -81,7 +81,10 @@ class DirBuffer {
         f->FillEntry(a, &e);
       }
       need = fuse_add_direntry_plus(req_, p, room, name.c_str(), &e, static_cast<off_t>(next_off));
-      if (need <= room && !dot) f->AddLookup(a.ino, 1);
+      if (need <= room && !dot) {
+        f->AddLookup(a.ino, 1);
+        f->NoteAttr(a);
+      }
     } else {
       struct stat st{};
       st.st_ino = a.ino;

@@ -56,6 +56,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fuse_reply_err(req, err);
     return;
   }
+  f->RefreshIfChanged(attr);
   SetOpenFlags(f, fi);
   if (fuse_reply_open(req, fi) != 0) f->ReleaseInode(ino);  // the kernel never saw the open
 }
@@ -134,6 +135,7 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t
     fuse_reply_err(req, err);
     return;
   }
+  f->NoteAttr(rep.attr);  // the kernel extends its size itself
   fuse_reply_write(req, rep.offset);
 }
 
