@@ -34,6 +34,9 @@ start=$(date +%s)
 bash scripts/install-deps.sh
 echo "== build (warnings are errors)"
 BUILD_DIR=$root/build BATON_WERROR=ON bash scripts/build.sh
+# Install as up.sh does, so `mount -t baton` (which runs /sbin/mount.baton)
+# in the mount tests uses this build.
+cmake --install build --prefix /usr/local >/dev/null
 echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 900
 echo "== sanitizer build (ASan + UBSan)"
