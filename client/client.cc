@@ -1,4 +1,6 @@
 #include "client/client.h"
+
+#include <fcntl.h>
 #include "client/pending.h"
 
 #include <sys/socket.h>
@@ -171,7 +173,12 @@ void Client::NoteOpenLocked(Pending& p) {
   OpenRecord& r = opens_[p.req.ino];
   p.was_open = r.request_id != 0;
   r.request_id = p.request_id;
+  // What a reconnect re-sends is a hold, not a new permission check: the
+  // file was opened when it was checked, and a chmod since (allowed while it
+  // is open) must not make the MDS drop an unlinked file still in use.
   r.req = p.req;
+  r.req.creds = fs::Creds{};
+  r.req.flags = O_RDONLY;
 }
 
 Status Client::SendLocked(int fd, const Pending& p, uint64_t oldest) {
@@ -195,22 +202,29 @@ void Client::SendIfConnectedLocked(const std::shared_ptr<Pending>& p) {
   if (!SendLocked(fd, *p, oldest).ok()) ::shutdown(fd, SHUT_RDWR);
 }
 
-StatusOr<fs::Reply> Client::Call(const fs::Request& req) {
+StatusOr<std::shared_ptr<Client::Pending>> Client::Enqueue(const fs::Request& req) {
   if (fs::EncodeRequest(req).size() + proto::kRequestPrefixBytes > proto::kMaxPayloadBytes) {
     return Status::InvalidArgument(std::string(fs::OpName(req.op)) + " request too large for one frame");
   }
   std::shared_ptr<Pending> p;
+  // The id is taken under write_mu_: frames leave in request-id order.
+  std::lock_guard<std::mutex> w(write_mu_);
   {
-    // The id is taken under write_mu_: frames leave in request-id order.
-    std::lock_guard<std::mutex> w(write_mu_);
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (closing_) return Status::Closed("client closed");
-      p = AddPendingLocked(req, false);
-      stats_.calls++;
-    }
-    SendIfConnectedLocked(p);
+    std::lock_guard<std::mutex> l(mu_);
+    if (closing_) return Status::Closed("client closed");
+    p = AddPendingLocked(req, false);
+    stats_.calls++;
   }
+  SendIfConnectedLocked(p);
+  return p;
+}
+
+Status Client::Post(const fs::Request& req) { return Enqueue(req).status(); }
+
+StatusOr<fs::Reply> Client::Call(const fs::Request& req) {
+  StatusOr<std::shared_ptr<Pending>> queued = Enqueue(req);
+  if (!queued.ok()) return queued.status();
+  std::shared_ptr<Pending> p = std::move(*queued);
   std::unique_lock<std::mutex> l(mu_);
   if (!WaitReply(l, p)) {
     pending_.erase(p->request_id);

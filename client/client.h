@@ -71,6 +71,10 @@ class Client {
   // Sends one request and waits for its reply. A file-system error is in
   // reply.err; a non-ok Status means no answer (timeout, client closed).
   StatusOr<fs::Reply> Call(const fs::Request& req);
+  // Sends req without waiting: its answer is dropped, and until it comes it
+  // is re-sent after a reconnect like any unanswered call. It leaves in
+  // request-id order, so a later Call cannot overtake it (kRelease).
+  Status Post(const fs::Request& req);
 
   uint64_t session_id() const;
   uint64_t epoch() const;
@@ -95,6 +99,7 @@ class Client {
   std::shared_ptr<Pending> AddPendingLocked(const fs::Request& req, bool internal);
   std::vector<std::shared_ptr<Pending>> CollectResendLocked();
   void Install(int fd, const proto::HelloReply& hello, bool first);
+  StatusOr<std::shared_ptr<Pending>> Enqueue(const fs::Request& req);
   // Waits for p's reply under l; false when a timeout gave up on it.
   bool WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p);
 

@@ -144,6 +144,28 @@ size_t FuseFs::LookupTableSize() const {
   return lookups_.size();
 }
 
+bool FuseFs::KnownWithoutCaps(fs::Ino ino) {
+  std::lock_guard<std::mutex> l(caps_mu_);
+  auto it = no_caps_until_.find(ino);
+  if (it == no_caps_until_.end()) return false;
+  if (std::chrono::steady_clock::now() < it->second) return true;
+  no_caps_until_.erase(it);
+  return false;
+}
+
+void FuseFs::NoteWithoutCaps(fs::Ino ino) {
+  if (cfg_.attr_timeout_s <= 0) return;
+  std::lock_guard<std::mutex> l(caps_mu_);
+  if (no_caps_until_.size() >= 65536) no_caps_until_.clear();  // a bound, not an LRU: misses only cost a round trip
+  no_caps_until_[ino] = std::chrono::steady_clock::now() +
+                        std::chrono::microseconds(static_cast<int64_t>(cfg_.attr_timeout_s * 1e6));
+}
+
+void FuseFs::ForgetCaps(fs::Ino ino) {
+  std::lock_guard<std::mutex> l(caps_mu_);
+  no_caps_until_.erase(ino);
+}
+
 int FuseFs::OpenInode(fuse_req_t req, fs::Ino ino, int flags, fs::Attr* attr, bool check_access) {
   std::lock_guard<std::mutex> order(Stripe(ino));
   fs::Request r = NewRequest(req, fs::Op::kOpen);
@@ -171,8 +193,10 @@ void FuseFs::ReleaseInode(fs::Ino ino) {
   fs::Request r;
   r.op = fs::Op::kRelease;
   r.ino = ino;
-  fs::Reply rep;
-  if (int err = Call(r, &rep)) LOG_WARN("fuse", "release of %llu: errno %d", (unsigned long long)ino, err);
+  // Posted, not awaited: close(2) need not wait for the MDS, and the stripe
+  // lock held here keeps it ahead of any later open of the inode.
+  Status s = client_->Post(r);
+  if (!s.ok()) LOG_WARN("fuse", "release of %llu: %s", (unsigned long long)ino, s.ToString().c_str());
 }
 
 }  // namespace baton::fuse

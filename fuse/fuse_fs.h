@@ -19,6 +19,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,14 @@ class FuseFs {
   // read or stat asks the MDS (otherwise it reads up to a stale size).
   void RefreshIfChanged(const fs::Attr& a);
   void set_session(fuse_session* se) { se_ = se; }
+
+  // The kernel asks for security.capability before every write (to know
+  // whether to drop it) and almost no file has one. A "none" answer is
+  // trusted for attr_timeout, like the other attributes, and forgotten when
+  // this mount sets or removes an xattr of the inode.
+  bool KnownWithoutCaps(fs::Ino ino);
+  void NoteWithoutCaps(fs::Ino ino);
+  void ForgetCaps(fs::Ino ino);
   void Forget(fs::Ino ino, uint64_t n);
   uint64_t LookupCount(fs::Ino ino) const;
   size_t LookupTableSize() const;
@@ -84,6 +93,8 @@ class FuseFs {
   fuse_session* se_ = nullptr;
   mutable std::mutex lookup_mu_;
   std::unordered_map<fs::Ino, Known> lookups_;  // GUARDED_BY(lookup_mu_)
+  std::mutex caps_mu_;
+  std::unordered_map<fs::Ino, std::chrono::steady_clock::time_point> no_caps_until_;  // GUARDED_BY(caps_mu_)
   std::array<std::mutex, 64> stripes_;             // serialise open/release per inode
   std::mutex open_mu_;
   std::unordered_map<fs::Ino, uint64_t> open_counts_;  // GUARDED_BY(open_mu_)

@@ -14,9 +14,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "base/log.h"
 #include "fuse/fuse_fs.h"
@@ -90,12 +94,36 @@ std::string FuseMountOptions(const MountConfig& cfg) {
   return o;
 }
 
-int Serve(fuse_session* se, const MountConfig& cfg) {
+// Runs the FUSE loop. The loop returns only once every worker is idle, and
+// during an MDS outage workers wait in the client library (forever by
+// default); so when the session ends (unmount, SIGTERM) a watcher closes the
+// client, which fails those calls and lets the loop return.
+int Serve(fuse_session* se, FuseFs* fs, const MountConfig& cfg) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watcher([&] {
+    std::unique_lock<std::mutex> l(mu);
+    while (!done && !fuse_session_exited(se)) cv.wait_for(l, std::chrono::milliseconds(100));
+    if (!done) fs->client().Close();
+  });
   fuse_loop_config* lc = fuse_loop_cfg_create();
   fuse_loop_cfg_set_max_threads(lc, cfg.max_threads);
   fuse_loop_cfg_set_idle_threads(lc, cfg.max_threads / 2 + 1);
   int rc = fuse_session_loop_mt(se, lc);
   fuse_loop_cfg_destroy(lc);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watcher.join();
+  // libfuse's signal handlers end the loop with the signal's number: a
+  // SIGTERM, SIGINT or SIGHUP is an orderly stop, not a failure.
+  if (rc == SIGTERM || rc == SIGINT || rc == SIGHUP) {
+    LOG_INFO("fuse", "stopping on signal %d", rc);
+    rc = 0;
+  }
   return rc;
 }
 
@@ -143,7 +171,7 @@ int MountAndServe(const MountConfig& cfg, Outcome* out) {
              (unsigned long long)fs.client().session_id());
     if (!cfg.foreground) Detach(cfg);  // before the parent returns: nothing more on its terminal
     out->Mounted();
-    rc = Serve(se, cfg) == 0 ? 0 : 1;
+    rc = Serve(se, &fs, cfg) == 0 ? 0 : 1;
     fuse_session_unmount(se);
     LOG_INFO("fuse", "unmounted %s", cfg.mountpoint.c_str());
   }
@@ -178,7 +206,9 @@ int RunMount(int argc, char** argv, int first) {
       return 0;
     }
   }
-  StatusOr<MountConfig> parsed = ParseMountArgs(argc, argv, first);
+  const char* self = strrchr(argv[0], '/');
+  const bool helper = strcmp(self ? self + 1 : argv[0], "mount.baton") == 0;
+  StatusOr<MountConfig> parsed = ParseMountArgs(argc, argv, first, helper);
   if (!parsed.ok()) {
     fprintf(stderr, "baton mount: %s\n\n%s", parsed.status().message().c_str(), kMountUsage);
     return 1;
@@ -188,6 +218,7 @@ int RunMount(int argc, char** argv, int first) {
   if (realpath(cfg.mountpoint.c_str(), real)) cfg.mountpoint = real;
   Outcome direct(-1);
   if (std::string why = CheckMountpoint(cfg); !why.empty()) return direct.Fail(why);
+  if (cfg.fake) return 0;
   if (cfg.debug) SetLogLevel(LogLevel::kDebug);
   if (cfg.foreground) return MountAndServe(cfg, &direct);
   int p[2];

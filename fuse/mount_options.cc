@@ -10,7 +10,8 @@ namespace baton::fuse {
 
 const char* const kMountUsage =
     "usage: baton mount ADDR:PORT[,ADDR:PORT...] MOUNTPOINT [-f] [-o OPTION[,OPTION...]]\n"
-    "       mount.baton ADDR:PORT[,...] MOUNTPOINT [-sfnv] [-o OPTIONS]   (called by mount -t baton)\n"
+    "       mount.baton ADDR:PORT[,...] MOUNTPOINT [-sfnv] [-o OPTIONS]   (called by mount -t baton;\n"
+    "                   there -f is mount(8)'s \"fake\": check everything, mount nothing)\n"
     "\n"
     "Mounts BatonFS through FUSE. Waits up to connect_timeout for an MDS, mounts,\n"
     "then runs in the background (unless -f). End it with umount or fusermount3 -u.\n"
@@ -147,7 +148,7 @@ Status ApplyMountOptions(const std::string& list, MountConfig* cfg) {
   return Status::Ok();
 }
 
-StatusOr<MountConfig> ParseMountArgs(int argc, char** argv, int first) {
+StatusOr<MountConfig> ParseMountArgs(int argc, char** argv, int first, bool as_mount_helper) {
   MountConfig cfg;
   std::vector<std::string> positional;
   for (int i = first; i < argc; i++) {
@@ -162,7 +163,7 @@ StatusOr<MountConfig> ParseMountArgs(int argc, char** argv, int first) {
     } else if (a == "-t" || a == "-N") {
       i++;  // mount(8): type (baton or fuse.baton) / namespace: nothing to do
     } else if (a == "-f") {
-      cfg.foreground = true;
+      (as_mount_helper ? cfg.fake : cfg.foreground) = true;
     } else if (a == "-d") {
       cfg.debug = cfg.foreground = true;
     } else if (a == "-s" || a == "-n" || a == "-v") {

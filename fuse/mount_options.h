@@ -16,6 +16,7 @@ struct MountConfig {
   std::string spec;                    // as given, for fsname=baton:SPEC
   std::string mountpoint;
   bool foreground = false;
+  bool fake = false;  // mount(8)'s -f: check everything, mount nothing
   bool debug = false;
   bool allow_other = false;
   bool default_permissions = false;  // accepted for compatibility; always on (mount_main.cc)
@@ -35,8 +36,9 @@ struct MountConfig {
 };
 
 // Parses argv[first..argc). An unknown option, a malformed value or a missing
-// argument is an InvalidArgument naming it.
-StatusOr<MountConfig> ParseMountArgs(int argc, char** argv, int first);
+// argument is an InvalidArgument naming it. As mount(8)'s helper
+// (mount.baton), -f means "fake" as mount(8) passes it, not "foreground".
+StatusOr<MountConfig> ParseMountArgs(int argc, char** argv, int first, bool as_mount_helper = false);
 // Applies one comma-separated -o list to cfg (exposed for tests).
 Status ApplyMountOptions(const std::string& list, MountConfig* cfg);
 

@@ -68,22 +68,26 @@ void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
 class DirBuffer {
  public:
   DirBuffer(fuse_req_t req, size_t size, bool plus) : req_(req), plus_(plus), buf_(size) {}
-  // False when the entry does not fit (nothing was added).
-  bool Add(FuseFs* f, const std::string& name, const fs::Attr& a, bool dot, uint64_t next_off) {
+  // False when the entry does not fit (nothing was added). `bare`: no
+  // attributes and no lookup reference for the kernel (. and .., and in
+  // readdirplus entries whose attributes were fetched by an earlier call and
+  // may be stale: the kernel would apply them, size included).
+  bool Add(FuseFs* f, const std::string& name, const fs::Attr& a, bool bare, uint64_t next_off) {
     char* p = buf_.data() + used_;
     size_t room = buf_.size() - used_, need;
     if (plus_) {
       fuse_entry_param e{};
-      if (dot) {
-        e.attr.st_ino = a.ino;  // ino 0 in e: no lookup reference for "." and ".."
-        e.attr.st_mode = a.mode;
+      if (bare) {
+        e.attr.st_ino = a.ino;  // ino 0 in e: a plain dirent, no lookup reference
+        e.attr.st_mode = a.mode & S_IFMT;
       } else {
         f->FillEntry(a, &e);
       }
       need = fuse_add_direntry_plus(req_, p, room, name.c_str(), &e, static_cast<off_t>(next_off));
-      if (need <= room && !dot) {
+      if (need <= room && !bare) {
         f->AddLookup(a.ino, 1);
         f->NoteAttr(a);
+        counted_.push_back(a.ino);
       }
     } else {
       struct stat st{};
@@ -96,7 +100,10 @@ class DirBuffer {
     return true;
   }
   bool empty() const { return used_ == 0; }
-  void Reply() { fuse_reply_buf(req_, buf_.data(), used_); }
+  void Reply(FuseFs* f) {
+    if (fuse_reply_buf(req_, buf_.data(), used_) == 0) return;
+    for (fs::Ino ino : counted_) f->Forget(ino, 1);  // the kernel took none of them
+  }
   uint64_t batch_hint() const { return std::clamp<uint64_t>(buf_.size() / (plus_ ? 136 : 24), 1, kBatchMax); }
 
  private:
@@ -104,6 +111,7 @@ class DirBuffer {
   bool plus_;
   std::vector<char> buf_;
   size_t used_ = 0;
+  std::vector<fs::Ino> counted_;  // lookup references added for this buffer
 };
 
 int DotEntries(FuseFs* f, fuse_ino_t ino, DirHandle* h, uint64_t off, DirBuffer* out) {
@@ -119,7 +127,9 @@ int DotEntries(FuseFs* f, fuse_ino_t ino, DirHandle* h, uint64_t off, DirBuffer*
     r.parent = ino;
     r.name = "..";
     fs::Reply rep;
-    if (int err = f->Call(r, &rep)) return err;
+    int err = f->Call(r, &rep);
+    if (err == ENOENT) rep.attr.ino = ino;  // a removed directory: Linux lists it empty
+    else if (err != 0) return err;
     h->dotdot = rep.attr.ino;
   }
   a.ino = h->dotdot;
@@ -153,6 +163,7 @@ int FillDirBuffer(FuseFs* f, fuse_req_t req, fuse_ino_t ino, DirHandle* h, uint6
     if (int err = DotEntries(f, ino, h, off, out)) return err;
     off = kDotDotOffset;
   }
+  bool fresh = false;  // the batch was fetched by this call
   while (true) {
     if (h->pos >= h->batch.size() || h->batch_after != off) {
       if (off == h->end_after && h->batch_after == off) break;
@@ -160,10 +171,11 @@ int FillDirBuffer(FuseFs* f, fuse_req_t req, fuse_ino_t ino, DirHandle* h, uint6
         if (out->empty()) return err;
         break;  // answer what fits; the error comes back on the next call
       }
+      fresh = true;
       if (h->batch.empty()) break;
     }
     const fs::DirEntry& e = h->batch[h->pos];
-    if (!out->Add(f, e.name, e.attr, false, e.cookie)) break;
+    if (!out->Add(f, e.name, e.attr, /*bare=*/!fresh, e.cookie)) break;
     h->pos++;
     off = h->batch_after = e.cookie;
   }
@@ -178,7 +190,7 @@ void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
     fuse_reply_err(req, err);
     return;
   }
-  out.Reply();
+  out.Reply(FsOf(req));
 }
 
 void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {

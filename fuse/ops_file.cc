@@ -18,17 +18,10 @@ namespace {
 
 using fs::Op;
 
-void SetOpenFlags(FuseFs* f, fuse_file_info* fi) {
+void SetOpenFlags(FuseFs*, fuse_file_info* fi) {
   fi->keep_cache = 0;  // drop cached pages at open: close-to-open consistency across mounts
   fi->direct_io = 0;
   fi->fh = 0;
-}
-
-int OpenFlagsFor(FuseFs* f, int flags) {
-  // With the writeback cache the kernel reads pages around partial writes
-  // even on a write-only descriptor.
-  if (f->config().writeback_cache && (flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
-  return flags;
 }
 
 int TruncateOpen(FuseFs* f, fuse_req_t req, fs::Ino ino, fs::Attr* attr) {
@@ -47,8 +40,8 @@ int TruncateOpen(FuseFs* f, fuse_req_t req, fs::Ino ino, fs::Attr* attr) {
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   FuseFs* f = FsOf(req);
   fs::Attr attr;
-  int err = f->OpenInode(req, ino, OpenFlagsFor(f, fi->flags), &attr);
-  if (err == 0 && (fi->flags & O_TRUNC) && attr.size != 0) {
+  int err = f->OpenInode(req, ino, fi->flags, &attr);
+  if (err == 0 && (fi->flags & O_TRUNC)) {  // even when empty: O_TRUNC updates mtime and ctime
     err = TruncateOpen(f, req, ino, &attr);
     if (err != 0) f->ReleaseInode(ino);
   }
@@ -71,8 +64,11 @@ int OpenExisting(FuseFs* f, fuse_req_t req, fuse_ino_t parent, const char* name,
   fs::Reply rep;
   if (int err = f->Call(r, &rep)) return err;
   if (S_ISDIR(rep.attr.mode)) return EISDIR;
-  if (int err = f->OpenInode(req, rep.attr.ino, OpenFlagsFor(f, fi->flags), attr)) return err;
-  if (!(fi->flags & O_TRUNC) || attr->size == 0) return 0;
+  // FUSE's create must answer with a regular file (the kernel turns anything
+  // else into EIO); a FIFO, device or symlink that won the race is EEXIST.
+  if (!S_ISREG(rep.attr.mode)) return EEXIST;
+  if (int err = f->OpenInode(req, rep.attr.ino, fi->flags, attr)) return err;
+  if (!(fi->flags & O_TRUNC)) return 0;
   int err = TruncateOpen(f, req, rep.attr.ino, attr);
   if (err != 0) f->ReleaseInode(rep.attr.ino);
   return err;
@@ -88,7 +84,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
   int err = f->Call(r, &rep);
   fs::Attr attr = rep.attr;
   if (err == 0) {
-    err = f->OpenInode(req, attr.ino, OpenFlagsFor(f, fi->flags), nullptr, /*check_access=*/false);
+    err = f->OpenInode(req, attr.ino, fi->flags, nullptr, /*check_access=*/false);
   } else if (err == EEXIST && !(fi->flags & O_EXCL)) {
     err = OpenExisting(f, req, parent, name, fi, &attr);
   }
@@ -100,6 +96,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
   fuse_entry_param e;
   f->FillEntry(attr, &e);
   f->AddLookup(attr.ino, 1);
+  f->NoteAttr(attr);
   if (fuse_reply_create(req, &e, fi) != 0) {
     f->Forget(attr.ino, 1);
     f->ReleaseInode(attr.ino);

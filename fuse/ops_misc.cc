@@ -4,6 +4,7 @@
 #include <sys/xattr.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "base/log.h"
 #include "fuse/fuse_fs.h"
@@ -59,8 +60,11 @@ void OpAccess(fuse_req_t req, fuse_ino_t ino, int mask) {
   fuse_reply_err(req, f->Call(r, &rep));
 }
 
+constexpr const char* kCapsXattr = "security.capability";
+
 void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
   FuseFs* f = FsOf(req);
+  f->ForgetCaps(ino);
   fs::Request r = f->NewRequest(req, Op::kSetxattr);
   r.ino = ino;
   r.name = name;
@@ -80,11 +84,16 @@ void ReplySized(fuse_req_t req, const std::string& data, size_t size) {
 
 void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   FuseFs* f = FsOf(req);
+  const bool caps = strcmp(name, kCapsXattr) == 0;
+  if (caps && f->KnownWithoutCaps(ino)) return (void)fuse_reply_err(req, ENODATA);
   fs::Request r = f->NewRequest(req, Op::kGetxattr);
   r.ino = ino;
   r.name = name;
   fs::Reply rep;
-  if (int err = f->Call(r, &rep)) return (void)fuse_reply_err(req, err);
+  if (int err = f->Call(r, &rep)) {
+    if (caps && err == ENODATA) f->NoteWithoutCaps(ino);
+    return (void)fuse_reply_err(req, err);
+  }
   ReplySized(req, rep.data, size);
 }
 
@@ -99,6 +108,7 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 
 void OpRemovexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   FuseFs* f = FsOf(req);
+  f->ForgetCaps(ino);
   fs::Request r = f->NewRequest(req, Op::kRemovexattr);
   r.ino = ino;
   r.name = name;

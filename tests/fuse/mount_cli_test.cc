@@ -346,4 +346,8 @@ BOOST_AUTO_TEST_CASE(mount_t_baton_through_mount_helper,
   BOOST_TEST(u.rc == 0, "umount: " << u.output);
   BOOST_TEST(WaitGone(pids, 5000), "the daemon exits after umount");
   BOOST_TEST(!FindMount(mnt).has_value());
+  // mount -f ("fake") checks everything and mounts nothing.
+  Run fake = Exec({"mount", "-f", "-t", "baton", v.address(), mnt}, 20000);
+  BOOST_TEST(fake.rc == 0, "mount -f: " << fake.output);
+  BOOST_TEST(!FindMount(mnt).has_value(), "mount -f mounted nothing");
 }

@@ -336,7 +336,7 @@ bool MountedVolume::Start() {
   ::chmod(dir_.path().c_str(), 0755);
   volume_ = MakeVolume(dir_);
   address_ = FreeLocalAddress();
-  mds_ = std::make_unique<MdsProcess>(volume_, address_);
+  mds_ = std::make_unique<MdsProcess>(volume_, address_, orphan_grace_ms);
   if (!mds_->Start()) {
     fprintf(stderr, "MDS on %s did not start; its log:\n%s\n", address_.c_str(),
             ReadFile(mds_->stderr_path()).c_str());

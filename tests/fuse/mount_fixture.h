@@ -51,6 +51,8 @@ class MountedVolume {
  public:
   explicit MountedVolume(std::string mount_options = "");
   ~MountedVolume();
+  // The MDS's --orphan-grace-ms (before Start; kept across mds().Start()).
+  uint32_t orphan_grace_ms = 30000;
   // Builds the volume, starts the MDS and mounts; false (with a message on
   // stderr) when any step fails.
   bool Start();

@@ -89,3 +89,17 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_by_name) {
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(dash_f_is_fake_for_mount8_and_foreground_for_baton_mount) {
+  std::vector<std::string> args = {"127.0.0.1:1", "/m", "-f"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  auto as_helper = ParseMountArgs(3, argv.data(), 0, /*as_mount_helper=*/true);
+  BOOST_REQUIRE(as_helper.ok());
+  BOOST_TEST(as_helper->fake);
+  BOOST_TEST(!as_helper->foreground);
+  auto as_command = ParseMountArgs(3, argv.data(), 0);
+  BOOST_REQUIRE(as_command.ok());
+  BOOST_TEST(!as_command->fake);
+  BOOST_TEST(as_command->foreground);
+}

@@ -389,6 +389,18 @@ BOOST_AUTO_TEST_CASE(timestamps_follow_each_operation) {
   BOOST_TEST(Ns(f3.st_ctim) > Ns(f2.st_ctim));  // chmod: ctime, not mtime
   BOOST_TEST(Ns(f3.st_mtim) == Ns(f2.st_mtim));
   Tick();
+  {  // O_TRUNC of an empty file still marks mtime and ctime (POSIX open())
+    std::string e = d + "/empty";
+    BOOST_REQUIRE(WriteFile(e, ""));
+    struct stat e0 = StatOrZero(e);
+    Tick();
+    int efd = ::open(e.c_str(), O_WRONLY | O_TRUNC);
+    BOOST_REQUIRE(efd >= 0);
+    ::close(efd);
+    struct stat e1 = StatOrZero(e);
+    BOOST_TEST(Ns(e1.st_mtim) > Ns(e0.st_mtim));
+    BOOST_TEST(Ns(e1.st_ctim) > Ns(e0.st_ctim));
+  }
   BOOST_TEST(::truncate(f.c_str(), 2) == 0);
   struct stat f4 = StatOrZero(f);
   BOOST_TEST(Ns(f4.st_mtim) > Ns(f3.st_mtim));
