@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -25,6 +26,28 @@ using baton::client::Client;
 using baton::client::ClientOptions;
 
 namespace {
+
+// SIGSTOP is asynchronous: kill() returns before every thread has stopped, and
+// a request sent at once may still be answered. Stops pid and waits until
+// each of its threads is in state T.
+void StopAndWait(pid_t pid) {
+  BOOST_REQUIRE(::kill(pid, SIGSTOP) == 0);
+  for (int i = 0; i < 2000; i++) {
+    bool all = true;
+    std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto& t : std::filesystem::directory_iterator(dir)) {
+      std::ifstream f(t.path() / "stat");
+      std::string line;
+      std::getline(f, line);
+      size_t paren = line.rfind(')');
+      if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'T') all = false;
+    }
+    if (all) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  BOOST_FAIL("process " << pid << " did not stop");
+}
+
 
 // A hang fails the test instead of blocking it.
 std::unique_ptr<Client> Connect(const std::string& addr, int64_t timeout_ms = 120000) {
@@ -245,7 +268,7 @@ BOOST_AUTO_TEST_CASE(call_timeout_on_a_hung_mds) {
   BOOST_REQUIRE(mds.Start());
   auto c = Connect(mds.address(), /*timeout_ms=*/300);
   MustCall(*c, CreateReq(fs::kRootIno, "before"));
-  ::kill(mds.pid(), SIGSTOP);
+  StopAndWait(mds.pid());
   StatusOr<fs::Reply> r = c->Call(CreateReq(fs::kRootIno, "during"));
   ::kill(mds.pid(), SIGCONT);
   BOOST_TEST((r.status().code() == Code::kTimeout));
@@ -266,7 +289,7 @@ BOOST_AUTO_TEST_CASE(outage_timeout_fails_calls_only_while_no_mds_is_reachable) 
   auto c = Client::Connect({addr}, o);
   BOOST_REQUIRE(c.ok());
   MustCall(**c, CreateReq(fs::kRootIno, "before"));
-  ::kill(mds->pid(), SIGSTOP);  // connected but silent for longer than the timeout
+  StopAndWait(mds->pid());  // connected but silent for longer than the timeout
   std::thread resume([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     ::kill(mds->pid(), SIGCONT);
@@ -297,7 +320,7 @@ BOOST_AUTO_TEST_CASE(resend_of_large_requests_keeps_reading_replies) {
   constexpr size_t kMiB = 1 << 20;
   fs::Ino ino = MustCall(*c, CreateReq(fs::kRootIno, "big")).attr.ino;
   MustCall(*c, WriteReq(ino, 0, std::string(kMiB, 'a')));
-  ::kill(mds.pid(), SIGSTOP);  // requests pile up unanswered
+  StopAndWait(mds.pid());  // requests pile up unanswered
   std::atomic<int> failures{0};
   std::vector<std::thread> ts;
   for (int t = 0; t < kThreads; t++) {
