@@ -354,12 +354,12 @@ std::unique_ptr<FuseMount> MountedVolume::AddMount(const std::string& name, cons
 
 // ---- RunAs -----------------------------------------------------------------
 
-int RunAs(uid_t uid, gid_t gid, const std::function<int()>& fn) {
+int RunAsGroups(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::function<int()>& fn) {
   fflush(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {
-    if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
+    if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
       fprintf(stderr, "RunAs(%u, %u): %s\n", uid, gid, strerror(errno));
       std::_Exit(125);
     }
@@ -373,5 +373,7 @@ int RunAs(uid_t uid, gid_t gid, const std::function<int()>& fn) {
   }
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+int RunAs(uid_t uid, gid_t gid, const std::function<int()>& fn) { return RunAsGroups(uid, gid, {gid}, fn); }
 
 }  // namespace baton::testing

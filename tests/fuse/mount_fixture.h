@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/mds/mds_test_util.h"
 
@@ -78,5 +79,7 @@ class MountedVolume {
 // {gid}), returning the child's exit status (0 = success). fn returns 0 on
 // success or a non-zero code; it must not use Boost.Test macros.
 int RunAs(uid_t uid, gid_t gid, const std::function<int()>& fn);
+// The same with the given supplementary groups.
+int RunAsGroups(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::function<int()>& fn);
 
 }  // namespace baton::testing

@@ -98,21 +98,4 @@ int64_t Ns(const struct timespec& ts) { return static_cast<int64_t>(ts.tv_sec) *
 
 namespace baton::testing {
 
-int RunAsGroups(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::function<int()>& fn) {
-  fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) std::_Exit(125);
-    int code = fn();
-    fflush(nullptr);
-    std::_Exit(code);
-  }
-  int st;
-  while (::waitpid(pid, &st, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 }  // namespace baton::testing

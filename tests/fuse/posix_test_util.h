@@ -75,7 +75,4 @@ int64_t Ns(const struct timespec& ts);
     }                                                                                              \
   } while (0)
 
-namespace baton::testing {
-// RunAs with explicit supplementary groups.
-int RunAsGroups(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::function<int()>& fn);
-}  // namespace baton::testing
+// RunAsGroups (explicit supplementary groups) is in tests/fuse/mount_fixture.h.
