@@ -27,6 +27,7 @@
 #include "tests/fuse/mount_fixture.h"
 
 using baton::testing::FuseMount;
+using baton::testing::ContentDiff;
 using baton::testing::MountedVolume;
 
 namespace {
@@ -74,14 +75,6 @@ std::optional<std::string> ReadUncached(const std::string& path) {
   return out;
 }
 
-std::string Check(const std::optional<std::string>& got, const std::string& want) {
-  if (!got) return std::string("read failed: ") + strerror(errno);
-  if (*got == want) return "";
-  size_t i = 0;
-  while (i < got->size() && i < want.size() && (*got)[i] == want[i]) ++i;
-  return "got " + std::to_string(got->size()) + " bytes, want " + std::to_string(want.size()) +
-         ", first difference at " + std::to_string(i);
-}
 
 std::string RandomBytes(std::mt19937_64& rng, size_t n) {
   std::string s(n, '\0');
@@ -142,22 +135,22 @@ BOOST_AUTO_TEST_CASE(fsynced_files_survive_kill9_of_the_mds) {
   KillAndRestartMds(v);
 
   for (const auto& [name, data] : files)
-    BOOST_TEST(Check(ReadUncached(v.P(name)), data) == "", name << " through the same mount after the restart");
+    BOOST_TEST(ContentDiff(ReadUncached(v.P(name)), data) == "", name << " through the same mount after the restart");
   // A fresh mount has nothing cached: the bytes must come from the MDS.
   auto fresh = v.AddMount("fresh");
   BOOST_REQUIRE(fresh != nullptr);
   for (const auto& [name, data] : files)
-    BOOST_TEST(Check(ReadUncached(fresh->path() + "/" + name), data) == "", name << " through a fresh mount");
+    BOOST_TEST(ContentDiff(ReadUncached(fresh->path() + "/" + name), data) == "", name << " through a fresh mount");
 
   // The same mount keeps working: new files, overwrites, renames, removals.
   std::string fresh_data = RandomBytes(rng, 123457);
   BOOST_TEST(WriteSynced(v.P("after"), fresh_data) == 0);
-  BOOST_TEST(Check(ReadUncached(v.P("after")), fresh_data) == "");
-  BOOST_TEST(Check(ReadUncached(fresh->path() + "/after"), fresh_data) == "");
+  BOOST_TEST(ContentDiff(ReadUncached(v.P("after")), fresh_data) == "");
+  BOOST_TEST(ContentDiff(ReadUncached(fresh->path() + "/after"), fresh_data) == "");
   BOOST_TEST(WriteSynced(v.P(files[1].first), "rewritten") == 0);
-  BOOST_TEST(Check(ReadUncached(v.P(files[1].first)), "rewritten") == "");
+  BOOST_TEST(ContentDiff(ReadUncached(v.P(files[1].first)), "rewritten") == "");
   BOOST_TEST(::rename(v.P(files[2].first).c_str(), v.P("dir/renamed").c_str()) == 0);
-  BOOST_TEST(Check(ReadUncached(v.P("dir/renamed")), files[2].second) == "");
+  BOOST_TEST(ContentDiff(ReadUncached(v.P("dir/renamed")), files[2].second) == "");
   BOOST_TEST(::unlink(v.P(files[4].first).c_str()) == 0);
   BOOST_TEST(::access(v.P(files[4].first).c_str(), F_OK) != 0);
   BOOST_TEST(fresh->Unmount() == 0);
@@ -237,11 +230,11 @@ BOOST_AUTO_TEST_CASE(operations_while_the_mds_is_down_wait_and_succeed) {
   }
   struct stat st;
   BOOST_TEST((::stat(v.P("made").c_str(), &st) == 0 && S_ISDIR(st.st_mode)));
-  BOOST_TEST(Check(ReadUncached(v.P("written")), "written while down") == "");
+  BOOST_TEST(ContentDiff(ReadUncached(v.P("written")), "written while down") == "");
   BOOST_TEST(::access(v.P("pre/old").c_str(), F_OK) != 0);
   // The lost connection left no stale state behind: the mount goes on working.
   BOOST_TEST(WriteSynced(v.P("made/later"), "later") == 0);
-  BOOST_TEST(Check(ReadUncached(v.P("made/later")), "later") == "");
+  BOOST_TEST(ContentDiff(ReadUncached(v.P("made/later")), "later") == "");
   UnmountAndFsck(v);
 }
 

@@ -376,4 +376,13 @@ int RunAsGroups(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const st
 
 int RunAs(uid_t uid, gid_t gid, const std::function<int()>& fn) { return RunAsGroups(uid, gid, {gid}, fn); }
 
+std::string ContentDiff(const std::optional<std::string>& got, const std::string& want) {
+  if (!got) return std::string("read failed: ") + strerror(errno);
+  if (*got == want) return "";
+  size_t i = 0;
+  while (i < got->size() && i < want.size() && (*got)[i] == want[i]) ++i;
+  return "got " + std::to_string(got->size()) + " bytes, want " + std::to_string(want.size()) +
+         ", first difference at " + std::to_string(i);
+}
+
 }  // namespace baton::testing

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,5 +82,9 @@ class MountedVolume {
 int RunAs(uid_t uid, gid_t gid, const std::function<int()>& fn);
 // The same with the given supplementary groups.
 int RunAsGroups(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::function<int()>& fn);
+
+// "" when got equals want, else the sizes and the first differing offset
+// (or the errno when the read failed: got is empty).
+std::string ContentDiff(const std::optional<std::string>& got, const std::string& want);
 
 }  // namespace baton::testing

@@ -23,6 +23,7 @@
 
 #include "tests/fuse/mount_fixture.h"
 
+using baton::testing::ContentDiff;
 using baton::testing::FuseMount;
 using baton::testing::MountedVolume;
 
@@ -87,19 +88,10 @@ std::string RandomBytes(std::mt19937_64& rng, size_t n) {
   return s;
 }
 
-// Equal, or a message with the sizes and the first differing offset.
-std::string Diff(const std::optional<std::string>& got, const std::string& want) {
-  if (!got) return std::string("read failed: ") + strerror(errno);
-  if (*got == want) return "";
-  size_t i = 0;
-  while (i < got->size() && i < want.size() && (*got)[i] == want[i]) ++i;
-  return "got " + std::to_string(got->size()) + " bytes, want " + std::to_string(want.size()) +
-         ", first difference at " + std::to_string(i);
-}
 
 // BOOST_TEST(Same(...), context) states the difference with the context.
 boost::test_tools::assertion_result Same(const std::optional<std::string>& got, const std::string& want) {
-  std::string d = Diff(got, want);
+  std::string d = ContentDiff(got, want);
   boost::test_tools::assertion_result r(d.empty());
   r.message() << d;
   return r;
@@ -255,13 +247,13 @@ void CheckRenames(const TwoMounts& m, int within_ms) {
   BOOST_REQUIRE(Same(ReadWhole(m.B("old")), "one"));
   BOOST_REQUIRE(::rename(m.A("old").c_str(), m.A("new").c_str()) == 0);
   BOOST_TEST(soon([&] { return !Exists(m.B("old")); }), "the old name is gone on B");
-  BOOST_TEST(soon([&] { return Diff(ReadWhole(m.B("new")), "one").empty(); }), "the new name reads on B");
+  BOOST_TEST(soon([&] { return ContentDiff(ReadWhole(m.B("new")), "one").empty(); }), "the new name reads on B");
 
   BOOST_REQUIRE(WriteWhole(m.A("target"), "replaced"));
   BOOST_REQUIRE(Same(ReadWhole(m.B("target")), "replaced"));
   BOOST_REQUIRE(WriteWhole(m.A("tmp"), "replacement"));
   BOOST_REQUIRE(::rename(m.A("tmp").c_str(), m.A("target").c_str()) == 0);
-  BOOST_TEST(soon([&] { return Diff(ReadWhole(m.B("target")), "replacement").empty(); }),
+  BOOST_TEST(soon([&] { return ContentDiff(ReadWhole(m.B("target")), "replacement").empty(); }),
              "rename over a file B had read: B reads the new one");
   BOOST_TEST(soon([&] { return !Exists(m.B("tmp")); }));
 
@@ -269,7 +261,7 @@ void CheckRenames(const TwoMounts& m, int within_ms) {
   BOOST_REQUIRE(::mkdir(m.A("d1/sub").c_str(), 0755) == 0 && WriteWhole(m.A("d1/sub/file"), "deep"));
   BOOST_REQUIRE(Same(ReadWhole(m.B("d1/sub/file")), "deep"));
   BOOST_REQUIRE(::rename(m.A("d1/sub").c_str(), m.A("d2/moved").c_str()) == 0);
-  BOOST_TEST(soon([&] { return Diff(ReadWhole(m.B("d2/moved/file")), "deep").empty(); }),
+  BOOST_TEST(soon([&] { return ContentDiff(ReadWhole(m.B("d2/moved/file")), "deep").empty(); }),
              "a directory moved into another on A, its file reads on B");
   BOOST_TEST(soon([&] { return !Exists(m.B("d1/sub")) && !Listed(m.B("d1"), "sub"); }));
   BOOST_TEST(soon([&] { return Listed(m.B("d2"), "moved"); }));
