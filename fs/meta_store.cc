@@ -184,6 +184,10 @@ StatusOr<StoreState> LmdbMetaStore::ReadState() {
   return s;
 }
 
+Status CopyStore(MetaStore& src, const std::string& dest_dir) {
+  return LmdbStatus(mdb_env_copy2(src.env(), dest_dir.c_str(), MDB_CP_COMPACT), "mdb_env_copy2");
+}
+
 Status LmdbMetaStore::Sync() { return LmdbStatus(mdb_env_sync(env_, 1), "mdb_env_sync"); }
 
 }  // namespace baton::fs

@@ -59,6 +59,11 @@ class MetaStore {
   virtual const StoreOptions& options() const = 0;
 };
 
+// Writes a consistent, compacted copy of src (as of one read transaction)
+// into the existing empty directory dest_dir, and syncs it (mdb_env_copy2).
+// Safe while another thread or process writes src.
+Status CopyStore(MetaStore& src, const std::string& dest_dir);
+
 // Translates an LMDB return code into a Status; the only place that does.
 Status LmdbStatus(int rc, const char* what);
 

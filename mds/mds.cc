@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -11,10 +12,15 @@
 #include "fs/apply.h"
 #include "fs/meta_store.h"
 #include "journal/journal.h"
+#include "mds/election.h"
+#include "mds/mds_info.h"
 #include "mds/replay.h"
-#include "mds/space.h"
 #include "mds/sequencer.h"
 #include "mds/server.h"
+#include "mds/space.h"
+#include "mds/standby.h"
+#include "mds/store_bootstrap.h"
+#include "proto/net.h"
 #include "volume/volume.h"
 
 namespace baton::mds {
@@ -22,15 +28,13 @@ namespace baton::mds {
 namespace {
 
 std::atomic<bool> g_stop{false};
-constexpr int kStandbyPollMs = 10;
-constexpr int kStoppedBeforeServing = -1;  // LockVolume: a stop request came first (exit 0)
-// False until the MDS serves. A signal before that (a standby waiting for the
-// lock, or replay) ends the process at once: nothing is in flight, and the
-// store and journal are crash-safe at every point.
+// False until the MDS serves. A signal before that (a standby, or replay)
+// ends the process at once: nothing is in flight, and the store and journal
+// are crash-safe at every point.
 std::atomic<bool> g_serving{false};
-
-int ServeClients(volume::Volume& vol, fs::MetaStore& store, journal::Journal& jnl, const MdsOptions& o,
-                 uint64_t epoch);
+// A standby whose info is older than this does not hold back the journal
+// trim (it re-seeds its store when it comes back).
+constexpr int64_t kStandbyTrimHorizonNs = 120'000'000'000;
 
 void OnSignal(int) {
   if (!g_serving.load()) ::_exit(0);
@@ -44,36 +48,6 @@ void InstallSignalHandlers() {
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
-}
-
-std::string HolderText(const MdsOptions& o) {
-  if (!o.holder_description.empty()) return o.holder_description;
-  return "baton mds pid " + std::to_string(::getpid()) + " at " + o.listen_addr;
-}
-
-// Takes the writer lock; returns an exit code (0 = got it).
-int LockVolume(volume::Volume& vol, const MdsOptions& o) {
-  Status st = vol.TryLockWriter(HolderText(o));
-  if (st.IsBusy() && o.wait_for_lock) {
-    // Standby: poll rather than block in F_OFD_SETLKW, so that a stop request
-    // is seen within one interval in every environment; takeover latency is
-    // at most kStandbyPollMs after the holder dies.
-    LOG_INFO("mds", "standby: waiting for the writer lock of %s (%s)", o.volume_path.c_str(),
-             vol.DescribeLockHolder().c_str());
-    while (st.IsBusy() && !g_stop.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(kStandbyPollMs));
-      st = vol.TryLockWriter(HolderText(o));
-    }
-    if (!st.ok() && g_stop.load()) return kStoppedBeforeServing;
-  }
-  if (st.ok()) return 0;
-  if (st.IsBusy()) {
-    // The volume's message names the volume and the holder.
-    LOG_ERROR("mds", "refusing to serve: %s", st.message().c_str());
-    return 2;
-  }
-  LOG_ERROR("mds", "cannot lock volume %s: %s", o.volume_path.c_str(), st.ToString().c_str());
-  return 1;
 }
 
 // After replay the store must have applied exactly the records the journal
@@ -96,46 +70,27 @@ bool JournalMatchesStore(fs::MetaStore& store, journal::Journal& jnl, const MdsO
   return false;
 }
 
-// Everything after the lock: epoch, store, replay, journal, serve.
-int Serve(volume::Volume& vol, const MdsOptions& o) {
-  // The superblock was read before the lock: other takeovers may have raised
-  // the epoch while we waited. Build on the copy the last holder left.
-  StatusOr<volume::Superblock> fresh = vol.ReloadSuperblock();
-  if (!fresh.ok()) {
-    LOG_ERROR("mds", "cannot re-read the superblock of %s: %s", o.volume_path.c_str(),
-              fresh.status().ToString().c_str());
-    return 1;
+// The lowest LSN every live standby's store holds durably (trim bound).
+uint64_t StandbyTrimLimit(Env* env, const std::string& volume, const std::string& self, uint64_t lsn) {
+  const int64_t now = env->NowRealtimeNanos();
+  for (const MdsInfo& i : ListMdsInfos(env, volume)) {
+    if (i.name == self || i.role != "standby" || now - i.updated_ns > kStandbyTrimHorizonNs) continue;
+    lsn = std::min(lsn, i.synced_lsn);
   }
-  uint64_t epoch = fresh->epoch + 1;
-  Status st = vol.SetEpoch(epoch);
-  if (!st.ok()) {
-    LOG_ERROR("mds", "cannot raise the epoch of %s: %s", o.volume_path.c_str(), st.ToString().c_str());
-    return 1;
-  }
-  StatusOr<std::unique_ptr<fs::MetaStore>> store = fs::MetaStore::Open(vol.meta_dir(), vol.store_options());
-  if (!store.ok()) {
-    LOG_ERROR("mds", "cannot open the metadata store: %s", store.status().ToString().c_str());
-    return 1;
-  }
-  st = ReplayJournal(vol, **store);
-  if (!st.ok()) {
-    if (st.code() == Code::kNoSpace) LogVolumeFull(o.volume_path);
-    LOG_ERROR("mds", "replay failed: %s", st.ToString().c_str());
-    return 1;
-  }
-  journal::JournalOptions jo = vol.journal_options();
-  jo.epoch = epoch;
-  StatusOr<std::unique_ptr<journal::Journal>> jnl = journal::Journal::Open(jo);
-  if (!jnl.ok()) {
-    LOG_ERROR("mds", "cannot open the journal: %s", jnl.status().ToString().c_str());
-    return 1;
-  }
-  if (!JournalMatchesStore(**store, **jnl, o)) return 1;
-  return ServeClients(vol, **store, **jnl, o, epoch);
+  return lsn;
 }
 
-int ServeClients(volume::Volume& vol, fs::MetaStore& store, journal::Journal& jnl, const MdsOptions& o,
-                 uint64_t epoch) {
+struct Ctx {
+  volume::Volume& vol;
+  const MdsOptions& o;
+  std::string name;
+  int listen_fd;
+  std::string address;
+};
+
+int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal& jnl) {
+  const MdsOptions& o = ctx.o;
+  Env* env = ctx.vol.env();
   OpenTable opens;
   SequencerOptions so;
   so.max_batch_records = o.max_batch_records;
@@ -145,35 +100,122 @@ int ServeClients(volume::Volume& vol, fs::MetaStore& store, journal::Journal& jn
   so.volume_path = o.volume_path;
   so.min_free_bytes = o.min_free_bytes;
   so.min_free_percent = o.min_free_percent;
-  Sequencer seq(vol.env(), &store, &jnl, &opens, so);
+  so.before_append = [&lease] { lease.WaitFresh(); };
+  so.after_durable = [&lease] { lease.CheckFence(); };
+  const std::string name = ctx.name;
+  so.trim_limit = [env, &o, name](uint64_t lsn) { return StandbyTrimLimit(env, o.volume_path, name, lsn); };
+  Sequencer seq(env, &store, &jnl, &opens, so);
   Status st = seq.Start();
   if (!st.ok()) {
     LOG_ERROR("mds", "cannot start the sequencer: %s", st.ToString().c_str());
     return 1;
   }
   ServerOptions svo;
-  svo.listen_addr = o.listen_addr;
-  svo.epoch = epoch;
+  svo.listen_fd = ctx.listen_fd;
+  svo.bound_address = ctx.address;
+  svo.epoch = lease.epoch();
+  svo.name = ctx.name;
+  const std::string addr = ctx.address;
+  svo.mds_map = [env, &o, addr] { return MdsMap(env, o.volume_path, addr, addr); };
+  svo.before_send = [&lease] { lease.WaitFresh(); };
   MdsServer server(&store, &seq, &opens, svo);
+  // The heartbeat publishes what followers may apply: the applied LSN (every
+  // applied record passed the fence check after its fsync).
+  lease.StartHeartbeat([&seq, &server, addr, &lease] {
+    MdsInfo i;
+    i.address = addr;
+    i.pid = static_cast<uint64_t>(::getpid());
+    i.role = "active";
+    i.epoch = lease.epoch();
+    i.applied_lsn = seq.applied_lsn();
+    i.durable_lsn = i.applied_lsn;
+    i.synced_lsn = seq.synced_lsn();
+    i.sessions = server.session_count();
+    return i;
+  });
   st = server.Start();
   if (!st.ok()) {
-    LOG_ERROR("mds", "cannot listen on %s: %s", o.listen_addr.c_str(), st.ToString().c_str());
+    LOG_ERROR("mds", "cannot serve on %s: %s", addr.c_str(), st.ToString().c_str());
     seq.Stop();
-    return 2;
+    return 1;
   }
-  LOG_INFO("mds", "serving volume %s on %s as active, epoch %llu", o.volume_path.c_str(),
-           server.address().c_str(), static_cast<unsigned long long>(epoch));
+  LOG_INFO("mds", "serving volume %s on %s as active %s, epoch %llu", o.volume_path.c_str(), addr.c_str(),
+           ctx.name.c_str(), static_cast<unsigned long long>(lease.epoch()));
   g_serving.store(true);
   if (g_stop.load()) LOG_INFO("mds", "stop requested during startup");
-  if (o.on_serving) o.on_serving(server.address());
+  if (o.on_serving) o.on_serving(addr);
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   LOG_INFO("mds", "stopping: closing connections, finishing the batch in flight");
   server.Stop();
   seq.Stop();
   jnl.Close().PermitUnchecked();
+  lease.StopHeartbeat();
+  MdsInfoWriter info(env, o.volume_path, ctx.name);
+  MdsInfo last;
+  last.address = addr;
+  last.role = "stopped";
+  last.epoch = lease.epoch();
+  last.applied_lsn = last.synced_lsn = seq.applied_lsn();
+  info.Write(last).PermitUnchecked();
   LOG_INFO("mds", "stopped cleanly at applied lsn %llu", static_cast<unsigned long long>(seq.applied_lsn()));
   g_serving.store(false);
   return 0;
+}
+
+// This MDS won the election: raise the epoch, replay the tail, serve.
+int TakeOver(Ctx& ctx, std::unique_ptr<Lease> lease, std::unique_ptr<fs::MetaStore> store) {
+  const MdsOptions& o = ctx.o;
+  // Build on the superblock the last holder left, whatever we read before.
+  StatusOr<volume::Superblock> fresh = ctx.vol.ReloadSuperblock();
+  if (!fresh.ok()) {
+    LOG_ERROR("mds", "cannot re-read the superblock of %s: %s", o.volume_path.c_str(),
+              fresh.status().ToString().c_str());
+    return 1;
+  }
+  const uint64_t epoch = fresh->epoch + 1;
+  Status st = ctx.vol.SetEpoch(epoch);
+  if (!st.ok()) {
+    LOG_ERROR("mds", "cannot raise the epoch of %s: %s", o.volume_path.c_str(), st.ToString().c_str());
+    return 1;
+  }
+  lease->set_epoch(epoch);
+  lease->WriteHolderText();
+  // Publish at once (standbys watch this heartbeat) while replaying.
+  {
+    MdsInfoWriter info(ctx.vol.env(), o.volume_path, ctx.name);
+    MdsInfo i;
+    i.address = ctx.address;
+    i.pid = static_cast<uint64_t>(::getpid());
+    i.role = "taking-over";
+    i.epoch = epoch;
+    info.Write(i).PermitUnchecked();
+  }
+  lease->StartHeartbeat([&ctx, epoch] {
+    MdsInfo i;
+    i.address = ctx.address;
+    i.pid = static_cast<uint64_t>(::getpid());
+    i.role = "taking-over";
+    i.epoch = epoch;
+    return i;
+  });
+  LOG_INFO("mds", "%s takes over volume %s at epoch %llu", ctx.name.c_str(), o.volume_path.c_str(),
+           static_cast<unsigned long long>(epoch));
+  st = ReplayJournal(ctx.vol, *store);
+  if (!st.ok()) {
+    if (st.code() == Code::kNoSpace) LogVolumeFull(o.volume_path);
+    LOG_ERROR("mds", "replay failed: %s", st.ToString().c_str());
+    return 1;
+  }
+  journal::JournalOptions jo = ctx.vol.journal_options();
+  jo.epoch = epoch;
+  StatusOr<std::unique_ptr<journal::Journal>> jnl = journal::Journal::Open(jo);
+  if (!jnl.ok()) {
+    LOG_ERROR("mds", "cannot open the journal: %s", jnl.status().ToString().c_str());
+    return 1;
+  }
+  if (!JournalMatchesStore(*store, **jnl, o)) return 1;
+  lease->StopHeartbeat();  // ServeClients restarts it with the serving snapshot
+  return ServeClients(ctx, *lease, *store, **jnl);
 }
 
 }  // namespace
@@ -184,19 +226,81 @@ int RunMds(const MdsOptions& o) {
   g_stop.store(false);
   g_serving.store(false);
   if (o.install_signal_handlers) InstallSignalHandlers();
-  LOG_INFO("mds", "starting: volume %s, listen %s", o.volume_path.c_str(), o.listen_addr.c_str());
+  const std::string name = o.name.empty() ? DefaultMdsName(o.listen_addr) : o.name;
+  if (!ValidMdsName(name)) {
+    LOG_ERROR("mds", "bad MDS name '%s': use 1-64 of A-Z a-z 0-9 . _ -", name.c_str());
+    return 2;
+  }
+  LOG_INFO("mds", "starting %s: volume %s, listen %s", name.c_str(), o.volume_path.c_str(), o.listen_addr.c_str());
   StatusOr<std::unique_ptr<volume::Volume>> vol = volume::Volume::Open(Env::Default(), o.volume_path);
   if (!vol.ok()) {
     LOG_ERROR("mds", "cannot open volume %s: %s", o.volume_path.c_str(), vol.status().ToString().c_str());
     return 2;
   }
-  int rc = LockVolume(**vol, o);
-  if (rc == kStoppedBeforeServing) {
-    LOG_INFO("mds", "stopped while waiting for the writer lock");
-    return 0;
+  // Bind first: a busy address fails before anything is written.
+  std::string address;
+  StatusOr<int> listen_fd = proto::ListenTcp(o.listen_addr, &address);
+  if (!listen_fd.ok()) {
+    LOG_ERROR("mds", "cannot listen on %s: %s (nothing was written to %s)", o.listen_addr.c_str(),
+              listen_fd.status().ToString().c_str(), o.volume_path.c_str());
+    return 2;
   }
-  if (rc != 0) return rc;
-  return Serve(**vol, o);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { proto::CloseFd(fd); }
+  } closer{*listen_fd};
+  Ctx ctx{**vol, o, name, *listen_fd, address};
+
+  // Before the election: seeding a store may take a while, and an elected
+  // active must start its heartbeat at once.
+  StatusOr<std::unique_ptr<fs::MetaStore>> store = OpenOwnStore(**vol, name);
+  if (!store.ok()) {
+    LOG_ERROR("mds", "cannot open a metadata store for %s: %s", name.c_str(), store.status().ToString().c_str());
+    return store.status().IsNotFound() ? 1 : 2;
+  }
+  ElectionOptions eo;
+  eo.volume_path = o.volume_path;
+  eo.name = name;
+  eo.address = address;
+  eo.lease_ms = o.lease_ms;
+  Election election(Env::Default(), eo);
+  StatusOr<std::unique_ptr<Lease>> lease = election.Poll();
+  if (!lease.ok()) {
+    LOG_ERROR("mds", "election on %s failed: %s", o.volume_path.c_str(), lease.status().ToString().c_str());
+    return 1;
+  }
+  if (!*lease && !o.standby) {
+    LOG_ERROR("mds", "refusing to serve: volume %s is already served by another MDS (%s)", o.volume_path.c_str(),
+              election.DescribeHolder().c_str());
+    return 2;
+  }
+  if (!*lease) {
+    MdsView view;
+    StandbyListener listener(*listen_fd, &view);
+    StandbyOptions so;
+    so.name = name;
+    so.address = address;
+    so.stop = &g_stop;
+    proto::StatusInfo initial;
+    initial.role = proto::Role::kStandby;
+    initial.address = address;
+    initial.name = name;
+    view.Set(initial);
+    listener.Start();
+    LOG_INFO("mds", "%s is a standby on %s (the active is %s)", name.c_str(), address.c_str(),
+             election.DescribeHolder().c_str());
+    lease = RunStandby(**vol, election, &*store, &view, so);
+    listener.Stop();
+    if (!lease.ok()) {
+      LOG_ERROR("mds", "standby %s failed: %s", name.c_str(), lease.status().ToString().c_str());
+      return 1;
+    }
+    if (!*lease) {
+      LOG_INFO("mds", "standby %s stopped", name.c_str());
+      return 0;
+    }
+  }
+  return TakeOver(ctx, std::move(*lease), std::move(*store));
 }
 
 }  // namespace baton::mds

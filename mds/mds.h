@@ -1,15 +1,21 @@
 // The metadata server process: `baton mds VOLUME --listen ADDR:PORT`.
 //
-// RunMds opens the volume, takes the writer lock (DESIGN invariant 5), raises
-// the epoch, replays the journal tail into the metadata store, opens the
+// RunMds opens the volume, binds its address, opens (or seeds) its own
+// metadata store (mds/store_bootstrap.h) and runs for election
+// (mds/election.h). While another MDS is active it is a standby
+// (mds/standby.h): it follows the journal, answers clients with a redirect,
+// and takes over when the active dies or hangs. The active raises the epoch
+// (DESIGN invariant 5), replays the journal tail into its store, opens the
 // journal for appending and serves clients until SIGTERM/SIGINT (or
-// RequestMdsStop()). A signal before serving (a waiting standby, replay) ends
-// the process at once with 0. Threads and data path: mds/server.h,
+// RequestMdsStop()). A signal before serving (a standby, replay) ends the
+// process at once with 0. Threads and data path: mds/server.h,
 // mds/sequencer.h; wire format: docs/format/wire-protocol.md.
 // It returns a process exit code:
 //   0  clean stop
 //   1  fail-stop (journal write/fsync error, store error, corruption)
-//   2  the volume is served by another MDS (writer lock busy), or bad options
+//   2  bad options, the address is in use, or (with standby = false) the
+//      volume is served by another MDS
+//   3  deposed: another MDS took over while this one hung (mds/election.h)
 #pragma once
 
 #include <cstdint>
@@ -21,7 +27,9 @@ namespace baton::mds {
 struct MdsOptions {
   std::string volume_path;
   std::string listen_addr = "127.0.0.1:7070";  // host:port (IPv4 literal or "localhost")
-  bool wait_for_lock = false;                  // standby: poll the writer lock (every 10 ms) instead of exiting 2
+  std::string name;                            // VOLUME/mds/NAME; default DefaultMdsName(listen_addr)
+  bool standby = true;                         // another MDS is active: follow it (false: exit 2 naming it)
+  uint32_t lease_ms = 2000;                    // a hung active is taken over after this (mds/election.h)
   uint32_t checkpoint_interval_ms = 30000;     // MetaStore::Sync + Journal::Trim at most this often
   uint64_t checkpoint_records = 100000;        // ... or after this many records
   uint32_t orphan_grace_ms = 30000;            // startup orphans are reclaimed after this unless re-opened

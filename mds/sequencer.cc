@@ -42,6 +42,7 @@ Status Sequencer::Start() {
   BATON_ASSIGN_OR_RETURN(std::vector<fs::Ino> orphans, fs::ListOrphans(*store_));
   next_ino_ = st.next_ino;
   applied_lsn_ = st.applied_lsn;
+  synced_lsn_.store(st.applied_lsn);
   orphans_.insert(orphans.begin(), orphans.end());
   startup_orphans_ = orphans_;
   uint64_t now = env_->NowMonotonicNanos();
@@ -254,8 +255,10 @@ std::vector<fs::JournaledOp> Sequencer::JournalSlots(std::vector<Slot>& slots) {
   payloads.reserve(slots.size());
   for (const Slot& s : slots) payloads.push_back(fs::EncodeOpRecord(s.rec));
   for (const std::string& p : payloads) records.push_back({fs::kJournalTypeOp, p});
+  if (options_.before_append) options_.before_append();
   StatusOr<uint64_t> first = journal_->AppendBatch(records);
   if (!first.ok()) FailStop("journal append", first.status());
+  if (options_.after_durable) options_.after_durable();
   std::vector<fs::JournaledOp> ops(slots.size());
   for (size_t i = 0; i < slots.size(); i++) {
     ops[i].lsn = *first + i;
@@ -281,10 +284,13 @@ void Sequencer::MaybeCheckpoint(bool force) {
   uint64_t lsn = applied_lsn();
   Status st = store_->Sync();
   if (!st.ok()) FailStop("metadata store sync", st);
-  st = journal_->Trim(lsn);
+  synced_lsn_.store(lsn);
+  const uint64_t trim_to = options_.trim_limit ? options_.trim_limit(lsn) : lsn;
+  st = journal_->Trim(trim_to);
   if (!st.ok()) FailStop("journal trim", st);
-  LOG_INFO("mds", "checkpoint at lsn %llu (%llu records since the last)", static_cast<unsigned long long>(lsn),
-           static_cast<unsigned long long>(records_since_checkpoint_));
+  LOG_INFO("mds", "checkpoint at lsn %llu (%llu records since the last), journal kept from lsn %llu",
+           static_cast<unsigned long long>(lsn), static_cast<unsigned long long>(records_since_checkpoint_),
+           static_cast<unsigned long long>(trim_to + 1));
   records_since_checkpoint_ = 0;
   last_checkpoint_ns_ = now;
 }

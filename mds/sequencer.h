@@ -10,7 +10,9 @@
 //   2. stamps the rest (session, request id, oldest_unreplied, time, new inode
 //      number) and encodes fs::OpRecords, plus internal kReclaim records for
 //      orphans no session holds open;
-//   3. journal AppendBatch: one write + one fdatasync;
+//   3. journal AppendBatch: one write + one fdatasync, only while this MDS's
+//      lease is fresh, and followed by the fence check (mds/election.h): a
+//      deposed MDS exits before anything of the batch is applied or answered;
 //   4. fs::ApplyBatch: one LMDB transaction;
 //   5. replies (ReplyFn only queues the frame on its connection: no network
 //      I/O ever happens on this thread, mds/server.h).
@@ -30,6 +32,7 @@
 // once; nothing is ever answered after it.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -73,6 +76,11 @@ struct SequencerOptions {
   std::string volume_path;                 // for the free-space reserve and messages
   uint64_t min_free_bytes = 256ull << 20;
   uint32_t min_free_percent = 5;
+  // Fencing (mds/election.h); unset where a bare sequencer is tested.
+  std::function<void()> before_append;  // blocks until this MDS's lease is fresh
+  std::function<void()> after_durable;  // exits the process if this MDS was deposed
+  // Lowers a checkpoint's trim LSN to what every live standby has synced.
+  std::function<uint64_t(uint64_t)> trim_limit;
 };
 
 class Sequencer {
@@ -93,6 +101,8 @@ class Sequencer {
 
   uint64_t applied_lsn() const;
   uint64_t durable_lsn() const { return journal_->durable_lsn(); }
+  // The store holds every record up to here durably (the last checkpoint).
+  uint64_t synced_lsn() const { return synced_lsn_.load(); }
 
  private:
   struct Slot;  // one journaled record of a batch and who waits for it
@@ -136,6 +146,7 @@ class Sequencer {
   uint64_t grace_deadline_ns_ = 0;
   uint64_t last_checkpoint_ns_ = 0;
   uint64_t records_since_checkpoint_ = 0;
+  std::atomic<uint64_t> synced_lsn_{0};
 };
 
 }  // namespace baton::mds

@@ -33,6 +33,7 @@ void SetSocketTimeout(int fd, int opt, uint32_t timeout_ms) {
 // sequencer) ever blocks on this socket.
 struct MdsServer::Conn {
   int fd = -1;
+  const std::function<void()>* before_send = nullptr;  // the server's gate (outlives every Conn)
   std::string peer;
   uint64_t session_id = 0;  // 0 until HELLO; only the connection thread touches it
   std::atomic<bool> finished{false};
@@ -78,6 +79,7 @@ struct MdsServer::Conn {
       std::string bytes = std::move(out.front());
       out.pop_front();
       l.unlock();
+      if (before_send != nullptr && *before_send) (*before_send)();
       Status st = proto::WriteAll(fd, bytes);
       l.lock();
       out_bytes -= bytes.size();
@@ -115,8 +117,13 @@ MdsServer::MdsServer(fs::MetaStore* store, Sequencer* sequencer, OpenTable* open
 MdsServer::~MdsServer() { Stop(); }
 
 Status MdsServer::Start() {
-  BATON_ASSIGN_OR_RETURN(listen_fd_, proto::ListenTcp(options_.listen_addr, &address_));
-  if (options_.mds_addresses.empty()) options_.mds_addresses.push_back(address_);
+  if (options_.listen_fd >= 0) {
+    listen_fd_ = options_.listen_fd;
+    address_ = options_.bound_address;
+    owns_listen_fd_ = false;
+  } else {
+    BATON_ASSIGN_OR_RETURN(listen_fd_, proto::ListenTcp(options_.listen_addr, &address_));
+  }
   accept_thread_ = std::thread([this] { AcceptLoop(); });
   return Status::Ok();
 }
@@ -124,7 +131,7 @@ Status MdsServer::Start() {
 void MdsServer::Stop() {
   stopping_ = true;
   if (accept_thread_.joinable()) accept_thread_.join();
-  proto::CloseFd(listen_fd_);
+  if (owns_listen_fd_) proto::CloseFd(listen_fd_);
   listen_fd_ = -1;
   std::vector<std::shared_ptr<Conn>> conns;
   {
@@ -135,6 +142,11 @@ void MdsServer::Stop() {
   for (auto& c : conns) {
     if (c->thread.joinable()) c->thread.join();
   }
+}
+
+std::vector<std::string> MdsServer::MdsMap() const {
+  if (options_.mds_map) return options_.mds_map();
+  return {address_};
 }
 
 uint64_t MdsServer::session_count() const {
@@ -156,6 +168,7 @@ void MdsServer::AcceptLoop() {
     proto::SetNoDelay(fd);  // replies are small frames: never hold one back for Nagle
     auto c = std::make_shared<Conn>();
     c->fd = fd;
+    c->before_send = &options_.before_send;
     c->peer = proto::PeerName(fd);
     std::lock_guard<std::mutex> l(mu_);
     if (conns_.size() >= kMaxConnections) {
@@ -253,7 +266,7 @@ Status MdsServer::HandleHello(const std::shared_ptr<Conn>& c, const proto::Frame
   r.epoch = options_.epoch;
   r.role = proto::Role::kActive;
   r.durable_lsn = sequencer_->durable_lsn();
-  r.mds_addresses = options_.mds_addresses;
+  r.mds_addresses = MdsMap();
   return c->Send({proto::FrameKind::kHelloReply, 0, 0, 0, proto::EncodeHelloReply(r)});
 }
 
@@ -287,6 +300,9 @@ Status MdsServer::SendStatus(const std::shared_ptr<Conn>& c) {
   s.durable_lsn = sequencer_->durable_lsn();
   s.sessions = session_count();
   s.address = address_;
+  s.name = options_.name;
+  s.active_address = address_;
+  s.mds_addresses = MdsMap();
   return c->Send({proto::FrameKind::kStatusReply, 0, 0, 0, proto::EncodeStatusInfo(s)});
 }
 

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,8 +39,17 @@ namespace baton::mds {
 
 struct ServerOptions {
   std::string listen_addr;  // host:port; port 0 picks a free port
+  // A socket already listening (the MDS binds before it is elected, so a
+  // busy address fails before anything is written); owned by the caller.
+  int listen_fd = -1;
+  std::string bound_address;  // with listen_fd: its address
   uint64_t epoch = 0;
-  std::vector<std::string> mds_addresses;  // told to clients in HELLO_REPLY (default: our address)
+  std::string name;           // this MDS's name, for STATUS
+  // The MDS map told to clients in HELLO_REPLY and STATUS (default: our address).
+  std::function<std::vector<std::string>()> mds_map;
+  // Called by a connection's writer before each frame goes out: blocks while
+  // this MDS's lease is not fresh (mds/election.h).
+  std::function<void()> before_send;
 };
 
 class MdsServer {
@@ -65,6 +75,7 @@ class MdsServer {
   void SupersedeOlderConns(const std::shared_ptr<Conn>& c);
   void ForgetConnLocked(const std::shared_ptr<Conn>& c);
   uint64_t NewSessionId();
+  std::vector<std::string> MdsMap() const;
 
   fs::MetaStore* store_;
   Sequencer* sequencer_;
@@ -72,6 +83,7 @@ class MdsServer {
   ServerOptions options_;
   std::string address_;
   int listen_fd_ = -1;
+  bool owns_listen_fd_ = true;
   std::atomic<bool> stopping_{false};
   std::thread accept_thread_;
 

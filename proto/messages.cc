@@ -97,6 +97,11 @@ std::string EncodeStatusInfo(const StatusInfo& s) {
   PutU64(&out, s.durable_lsn);
   PutU64(&out, s.sessions);
   PutBytes(&out, s.address);
+  PutBytes(&out, s.name);
+  PutBytes(&out, s.active_address);
+  PutU64(&out, s.lag);
+  PutU32(&out, static_cast<uint32_t>(s.mds_addresses.size()));
+  for (const std::string& a : s.mds_addresses) PutBytes(&out, a);
   return out;
 }
 
@@ -110,6 +115,13 @@ Status DecodeStatusInfo(std::string_view in, StatusInfo* out) {
   d.GetU64(&out->durable_lsn);
   d.GetU64(&out->sessions);
   d.GetBytes(&out->address, kAddressMaxBytes);
+  d.GetBytes(&out->name, kAddressMaxBytes);
+  d.GetBytes(&out->active_address, kAddressMaxBytes);
+  d.GetU64(&out->lag);
+  uint32_t n = 0;
+  if (!d.GetU32(&n) || n > kMaxAddresses) return Bad("status (addresses)");
+  out->mds_addresses.assign(n, {});
+  for (std::string& a : out->mds_addresses) d.GetBytes(&a, kAddressMaxBytes);
   out->role = static_cast<Role>(role);
   return d.done() ? Status::Ok() : Bad("status");
 }

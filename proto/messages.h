@@ -53,6 +53,10 @@ struct StatusInfo {
   uint64_t durable_lsn = 0;
   uint64_t sessions = 0;
   std::string address;
+  std::string name;                        // the MDS's name (VOLUME/mds/NAME)
+  std::string active_address;              // the active MDS as this one knows it ("" if none)
+  uint64_t lag = 0;                        // standby: records behind the active's durable LSN
+  std::vector<std::string> mds_addresses;  // every MDS of the volume (the MDS map), active first
 };
 
 std::string EncodeHello(const Hello& h);

@@ -1,8 +1,10 @@
 // baton fsck VOLUME: read-only consistency check of a volume.
 //
-// Phases: superblock (both slots), journal (tools' own scanner), metadata
-// store namespace (fs/check.h), and the join of the two (the journal must
-// reach back to the store's applied LSN). Exit codes as fsck(8).
+// Phases: superblock (both slots), journal (tools' own scanner), the
+// namespace of every metadata store (the mkfs seed VOLUME/meta and each
+// MDS's own VOLUME/mds/NAME/meta; fs/check.h), and the join of the two (some
+// store must reach back to the journal's first LSN). Exit codes as fsck(8).
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -32,8 +34,9 @@ const char* kHelp =
     "record (checksums, LSN and epoch sequence; a torn tail is normal, damage in\n"
     "the middle is not); every namespace invariant of the metadata store\n"
     "(entries point at inodes, link counts, '..', connectivity, orphans, xattrs\n"
-    "and data chunks, counters). Safe while an MDS serves the volume (it reads\n"
-    "a consistent snapshot).\n"
+    "and data chunks, counters) of every metadata store: the one mkfs made and\n"
+    "each MDS's own (VOLUME/mds/NAME/meta). Safe while MDSs serve the volume\n"
+    "(it reads a consistent snapshot of each store).\n"
     "\n"
     "options:\n"
     "  -n, --no-repair   check only (the default; repair is not built yet)\n"
@@ -86,23 +89,55 @@ void CheckJournal(const volume::Volume& vol, Report* rep, uint64_t* first_lsn, u
          sum.segments, sum.records, sum.first_lsn, sum.last_lsn, sum.corruptions);
 }
 
-void CheckStore(const volume::Volume& vol, Report* rep, uint64_t journal_first, uint64_t journal_last) {
-  auto store = fs::MetaStore::Open(vol.meta_dir(), vol.store_options(/*read_only=*/true));
-  if (!store.ok()) return rep->Error("store", "unopenable", store.status().ToString());
+// Checks one metadata store; returns true when the journal continues it
+// (reaches back to its applied LSN).
+bool CheckStore(const volume::Volume& vol, const std::string& label, const std::string& dir, bool seed, Report* rep,
+                uint64_t journal_first, uint64_t journal_last) {
+  auto store = fs::MetaStore::Open(dir, vol.store_options(/*read_only=*/true));
+  if (!store.ok()) {
+    rep->Error("store", "unopenable", label + ": " + store.status().ToString());
+    return false;
+  }
   auto state = (*store)->ReadState();
-  if (!state.ok()) return rep->Error("store", "state", state.status().ToString());
+  if (!state.ok()) {
+    rep->Error("store", "state", label + ": " + state.status().ToString());
+    return false;
+  }
   auto problems = fs::CheckNamespace(**store);
-  if (!problems.ok()) return rep->Error("store", "unreadable", problems.status().ToString());
-  for (const auto& p : *problems) rep->Error("namespace", p.kind, p.message);
-  printf("metadata store: %" PRIu64 " inodes, %" PRIu64 " data bytes, applied lsn %" PRIu64 ", %zu problems\n",
-         state->inode_count, state->bytes_stored, state->applied_lsn, problems->size());
-  // The journal must hold every record after the store's applied LSN.
-  if (journal_first > state->applied_lsn + 1)
-    rep->Error("journal", "gap", "the store has applied lsn " + std::to_string(state->applied_lsn) +
-                                     " but the journal starts at lsn " + std::to_string(journal_first));
-  if (journal_last > state->applied_lsn)
-    printf("journal: %" PRIu64 " records not yet applied to the store (the MDS replays them at start)\n",
-           journal_last - state->applied_lsn);
+  if (!problems.ok()) {
+    rep->Error("store", "unreadable", label + ": " + problems.status().ToString());
+    return false;
+  }
+  for (const auto& p : *problems) rep->Error("namespace", p.kind, label + ": " + p.message);
+  printf("metadata store %s: %" PRIu64 " inodes, %" PRIu64 " data bytes, applied lsn %" PRIu64 ", %zu problems\n",
+         label.c_str(), state->inode_count, state->bytes_stored, state->applied_lsn, problems->size());
+  const bool covered = journal_first == 0 || journal_first <= state->applied_lsn + 1;
+  if (!covered && !seed) {
+    // Not an error: that MDS re-seeds its store when it starts again.
+    printf("  %s is behind the journal (it starts at lsn %" PRIu64 "); its MDS re-seeds it at start\n", label.c_str(),
+           journal_first);
+  }
+  if (covered && journal_last > state->applied_lsn)
+    printf("  %" PRIu64 " journal records not yet applied to %s (replayed at takeover)\n",
+           journal_last - state->applied_lsn, label.c_str());
+  return covered;
+}
+
+// The mkfs store (VOLUME/meta) and every MDS's own store (VOLUME/mds/NAME/meta).
+void CheckStores(const volume::Volume& vol, Report* rep, uint64_t journal_first, uint64_t journal_last) {
+  bool any_covered = CheckStore(vol, "meta (mkfs seed)", vol.meta_dir(), true, rep, journal_first, journal_last);
+  auto names = Env::Default()->ListDir(JoinPath(vol.path(), "mds"));
+  if (names.ok()) {
+    std::sort(names->begin(), names->end());
+    for (const std::string& n : *names) {
+      const std::string dir = JoinPath(JoinPath(JoinPath(vol.path(), "mds"), n), "meta");
+      if (!Env::Default()->FileExists(JoinPath(dir, "data.mdb"))) continue;
+      any_covered = CheckStore(vol, "mds/" + n, dir, false, rep, journal_first, journal_last) || any_covered;
+    }
+  }
+  if (!any_covered)
+    rep->Error("journal", "gap", "no metadata store reaches back to the journal's first lsn " +
+                                     std::to_string(journal_first) + ": no MDS can be brought up to date");
 }
 
 }  // namespace
@@ -126,7 +161,7 @@ int CmdFsck(int argc, char** argv, int first) {
   CheckSuperblock(path, &rep);
   uint64_t jfirst = 0, jlast = 0;
   CheckJournal(**vol, &rep, &jfirst, &jlast);
-  CheckStore(**vol, &rep, jfirst, jlast);
+  CheckStores(**vol, &rep, jfirst, jlast);
   if (rep.shown > rep.show_max) printf("  ... %" PRIu64 " more (use -v)\n", rep.shown - rep.show_max);
   if (rep.errors == 0) {
     printf("%s: clean\n", path.c_str());

@@ -14,15 +14,20 @@ namespace {
 const char* kHelp =
     "usage: baton mds VOLUME --listen ADDR:PORT [options]\n"
     "\n"
-    "Serves the volume VOLUME to clients. At start it takes the volume's writer\n"
-    "lock, raises the epoch, replays every journal record not yet applied to the\n"
-    "metadata store, then serves. If another MDS serves the volume it exits with\n"
-    "status 2 and names the holder, unless --wait is given (then it waits for the\n"
-    "lock, as a standby).\n"
+    "Serves the volume VOLUME. Any number of MDSs may run on one volume: the\n"
+    "first becomes the active, the others standbys. A standby keeps its own copy\n"
+    "of the metadata (VOLUME/mds/NAME) up to date from the journal, tells clients\n"
+    "where the active is, and takes over when the active dies (at once) or hangs\n"
+    "(after --lease-ms): it raises the epoch, replays the journal tail and serves.\n"
+    "An active that was taken over while it hung exits with status 3 when it\n"
+    "resumes, without writing or answering anything.\n"
     "\n"
     "options:\n"
     "  --listen ADDR:PORT          address to serve on (default 127.0.0.1:7070)\n"
-    "  --wait                      wait for the writer lock instead of refusing\n"
+    "  --name NAME                 this MDS's name on the volume (default: the listen address, ':' -> '-')\n"
+    "  --lease-ms N                take over an active whose heartbeat stood still this long (default 2000)\n"
+    "  --exclusive                 exit 2 if another MDS is active instead of becoming a standby\n"
+    "  --wait                      accepted for compatibility (standby is the default)\n"
     "  --checkpoint-interval-ms N  checkpoint (store sync + journal trim) at most this often (default 30000)\n"
     "  --orphan-grace-ms N         reclaim unlinked-but-open files left by a crash after N ms (default 30000)\n"
     "  --min-free-bytes SIZE       refuse space-consuming operations with ENOSPC when the file system\n"
@@ -31,11 +36,12 @@ const char* kHelp =
     "  --log-level LEVEL           debug, info, warn, error (default info)\n"
     "\n"
     "signals: SIGTERM or SIGINT stop it cleanly (exit 0).\n"
-    "exit status: 0 clean stop, 1 fail-stop (I/O error, corruption), 2 volume busy or bad usage\n";
+    "exit status: 0 clean stop, 1 fail-stop (I/O error, corruption), 2 bad usage, address in use,\n"
+    "or volume busy with --exclusive, 3 deposed (another MDS took over while this one hung)\n";
 }  // namespace
 
 int CmdMds(int argc, char** argv, int first) {
-  Args a({"--wait", "--help", "-h"}, {"--listen", "--checkpoint-interval-ms", "--orphan-grace-ms", "--log-level", "--min-free-bytes",
+  Args a({"--wait", "--exclusive", "--help", "-h"}, {"--listen", "--name", "--lease-ms", "--checkpoint-interval-ms", "--orphan-grace-ms", "--log-level", "--min-free-bytes",
                                       "--min-free-percent"});
   if (!a.Parse(argc, argv, first)) {
     fprintf(stderr, "baton mds: %s\n\n%s", a.error().c_str(), kHelp);
@@ -51,9 +57,14 @@ int CmdMds(int argc, char** argv, int first) {
   }
   mds::MdsOptions o;
   o.volume_path = a.positional()[0];
-  if (auto v = a.Get("--listen")) o.listen_addr = *v;
-  o.wait_for_lock = a.Has("--wait");
   uint64_t n;
+  if (auto v = a.Get("--listen")) o.listen_addr = *v;
+  o.standby = !a.Has("--exclusive");
+  if (auto v = a.Get("--name")) o.name = *v;
+  if (auto v = a.Get("--lease-ms")) {
+    if (!ParseU64(*v, &n) || n < 100 || n > 600000) return fprintf(stderr, "baton mds: bad --lease-ms (100..600000)\n"), 2;
+    o.lease_ms = static_cast<uint32_t>(n);
+  }
   if (auto v = a.Get("--checkpoint-interval-ms")) {
     if (!ParseU64(*v, &n) || n > UINT32_MAX) return fprintf(stderr, "baton mds: bad --checkpoint-interval-ms\n"), 2;
     o.checkpoint_interval_ms = static_cast<uint32_t>(n);

@@ -1,4 +1,5 @@
 // baton status ADDR:PORT[,ADDR:PORT...]: what each MDS says about itself.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <sstream>
@@ -14,9 +15,10 @@ namespace {
 const char* kHelp =
     "usage: baton status ADDR:PORT[,ADDR:PORT...] [--json] [--timeout-ms N]\n"
     "\n"
-    "Asks each MDS for its role, epoch, applied and durable LSN and number of\n"
-    "connected sessions. An MDS that waits for the writer lock (a standby\n"
-    "started with --wait) does not listen yet and shows as unreachable.\n"
+    "Asks the MDSs given, and every MDS they name in the volume's MDS map, for\n"
+    "their name, role, epoch, applied and durable LSN, lag (a standby: records\n"
+    "behind the active) and number of connected sessions. One address of any\n"
+    "MDS of the volume is enough.\n"
     "\n"
     "exit status: 0 an active MDS answered, 1 none did, 2 bad usage\n";
 
@@ -53,23 +55,32 @@ int CmdStatus(int argc, char** argv, int first) {
   const bool json = a.Has("--json");
   bool active = false;
   if (json) printf("[");
-  else printf("%-22s %-12s %8s %12s %12s %9s\n", "address", "role", "epoch", "applied_lsn", "durable_lsn", "sessions");
+  else
+    printf("%-22s %-18s %-12s %8s %12s %12s %8s %9s\n", "address", "name", "role", "epoch", "applied_lsn",
+           "durable_lsn", "lag", "sessions");
+  // addrs grows with the MDS map each answer brings.
   for (size_t i = 0; i < addrs.size(); i++) {
     auto st = client::QueryStatus(addrs[i], static_cast<int>(timeout_ms));
+    if (st.ok()) {
+      for (const std::string& m : st->mds_addresses)
+        if (std::find(addrs.begin(), addrs.end(), m) == addrs.end() && addrs.size() < 256) addrs.push_back(m);
+    }
     if (st.ok() && st->role == proto::Role::kActive) active = true;
     if (json) {
       printf("%s{\"address\":%s", i ? "," : "", JsonString(addrs[i]).c_str());
       if (st.ok())
-        printf(",\"role\":\"%s\",\"epoch\":%" PRIu64 ",\"applied_lsn\":%" PRIu64 ",\"durable_lsn\":%" PRIu64
-               ",\"sessions\":%" PRIu64 "}",
-               proto::RoleName(st->role), st->epoch, st->applied_lsn, st->durable_lsn, st->sessions);
+        printf(",\"name\":%s,\"role\":\"%s\",\"epoch\":%" PRIu64 ",\"applied_lsn\":%" PRIu64
+               ",\"durable_lsn\":%" PRIu64 ",\"lag\":%" PRIu64 ",\"sessions\":%" PRIu64 ",\"active\":%s}",
+               JsonString(st->name).c_str(), proto::RoleName(st->role), st->epoch, st->applied_lsn, st->durable_lsn,
+               st->lag, st->sessions, JsonString(st->active_address).c_str());
       else
         printf(",\"role\":\"unreachable\",\"error\":%s}", JsonString(st.status().ToString()).c_str());
     } else if (st.ok()) {
-      printf("%-22s %-12s %8" PRIu64 " %12" PRIu64 " %12" PRIu64 " %9" PRIu64 "\n", addrs[i].c_str(),
-             proto::RoleName(st->role), st->epoch, st->applied_lsn, st->durable_lsn, st->sessions);
+      printf("%-22s %-18s %-12s %8" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8" PRIu64 " %9" PRIu64 "\n",
+             addrs[i].c_str(), st->name.c_str(), proto::RoleName(st->role), st->epoch, st->applied_lsn,
+             st->durable_lsn, st->lag, st->sessions);
     } else {
-      printf("%-22s %-12s %s\n", addrs[i].c_str(), "unreachable", st.status().ToString().c_str());
+      printf("%-22s %-18s %-12s %s\n", addrs[i].c_str(), "", "unreachable", st.status().ToString().c_str());
     }
   }
   if (json) printf("]\n");

@@ -186,7 +186,6 @@ Status Volume::LockWriter(const std::string& holder, bool wait) {
 }
 
 Status Volume::SetEpoch(uint64_t epoch) {
-  assert(lock_fd_ >= 0);
   if (epoch <= sb_.epoch) return Status::InvalidArgument("epoch must increase");
   Superblock next = sb_;
   next.epoch = epoch;

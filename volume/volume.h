@@ -1,11 +1,15 @@
 // A volume: the durable state of one file system in one directory.
 //
 //   VOLUME/superblock   two 4 KiB slots (volume/superblock_format.h)
-//   VOLUME/lock         the writer lock: an open-file-description lock held by
-//                       the serving MDS; its text names the holder
+//   VOLUME/lock         the active's lock: an open-file-description lock held
+//                       by the active MDS; its text names the holder
+//                       (mds/election.h; also VOLUME/takeover.lock)
 //   VOLUME/journal/     journal segments (journal/journal_format.h)
-//   VOLUME/meta/        the LMDB metadata store, including file data chunks
-//                       (fs/meta_schema.h)
+//   VOLUME/meta/        the LMDB metadata store mkfs made (LSN 0, with the
+//                       root directory; fs/meta_schema.h): the seed of every
+//                       MDS's own store
+//   VOLUME/mds/NAME/    one MDS's own metadata store (meta/) and its info
+//                       file (mds/mds_info.h, mds/store_bootstrap.h)
 #pragma once
 
 #include <cstdint>
@@ -55,7 +59,7 @@ class Volume {
 
   const Superblock& superblock() const { return sb_; }
   // Raises the epoch in the superblock, crash-safely (write the other slot,
-  // fdatasync). Requires the writer lock.
+  // fdatasync). Only the elected active calls it (mds/election.h).
   Status SetEpoch(uint64_t epoch);
   // Re-reads the superblock from disk and refreshes the cached copy (a writer
   // checks it was not fenced; a standby that just took the lock builds its

@@ -13,6 +13,7 @@
 // BATON_SEED replays a run, BATON_KILLS sets the kills (default 20),
 // BATON_RECOVERY_OPS the operations (default 10,000).
 #define BOOST_TEST_MODULE recovery_test
+#include <filesystem>
 #include <boost/test/unit_test.hpp>
 
 #include <sys/wait.h>
@@ -311,22 +312,22 @@ Entries AllEntries(fs::MetaStore& s) {
   return e;
 }
 
-// Replays the volume's journal into its own store (as MDS start-up does) and
-// into a fresh empty store, and compares the two entry by entry.
-void CompareWithReplayFromScratch(const std::string& vol_path, const TempDir& tmp) {
-  auto vol = volume::Volume::Open(Env::Default(), vol_path);
-  BOOST_REQUIRE(vol.ok());
-  const auto& sb = (*vol)->superblock();
-  const fs::StoreOptions so = (*vol)->store_options();
-  auto live = fs::MetaStore::Open((*vol)->meta_dir(), so);
+// Replays the volume's journal into an MDS's own store (as takeover does)
+// and into a fresh empty store, and compares the two entry by entry.
+void CompareStoreWithReplayFromScratch(volume::Volume* vol, const std::string& store_dir, const TempDir& tmp) {
+  BOOST_TEST_MESSAGE("comparing " << store_dir << " with a replay from scratch");
+  const auto& sb = vol->superblock();
+  const fs::StoreOptions so = vol->store_options();
+  auto live = fs::MetaStore::Open(store_dir, so);
   BOOST_REQUIRE(live.ok());
-  BOOST_REQUIRE(mds::ReplayJournal(**vol, **live).ok());
+  BOOST_REQUIRE(mds::ReplayJournal(*vol, **live).ok());
   const std::string scratch = tmp.path() + "/scratch-meta";
+  std::filesystem::remove_all(scratch);
   BOOST_REQUIRE(Env::Default()->CreateDir(scratch).ok());
   BOOST_REQUIRE(fs::MetaStore::Format(scratch, so, 0, 0, sb.created_ns).ok());
   auto fresh = fs::MetaStore::Open(scratch, so);
   BOOST_REQUIRE(fresh.ok());
-  BOOST_REQUIRE(mds::ReplayJournal(**vol, **fresh).ok());
+  BOOST_REQUIRE(mds::ReplayJournal(*vol, **fresh).ok());
   auto a = AllEntries(**live), b = AllEntries(**fresh);
   BOOST_TEST_MESSAGE("store entries: recovered " << a.size() << ", replayed from scratch " << b.size());
   size_t i = 0;
@@ -335,6 +336,19 @@ void CompareWithReplayFromScratch(const std::string& vol_path, const TempDir& tm
                         "stores differ at entry " << i << " (dbi "
                                                   << (i < a.size() ? std::get<0>(a[i]) : std::get<0>(b[i])) << ")");
   BOOST_TEST(*fs::DigestStoreContents(**live) == *fs::DigestStoreContents(**fresh));
+}
+
+// Every MDS's own store (VOLUME/mds/NAME/meta) against a replay from scratch.
+void CompareWithReplayFromScratch(const std::string& vol_path, const TempDir& tmp) {
+  auto vol = volume::Volume::Open(Env::Default(), vol_path);
+  BOOST_REQUIRE(vol.ok());
+  int stores = 0;
+  for (const auto& d : std::filesystem::directory_iterator(vol_path + "/mds")) {
+    if (!std::filesystem::exists(d.path() / "meta" / "data.mdb")) continue;
+    CompareStoreWithReplayFromScratch(vol->get(), (d.path() / "meta").string(), tmp);
+    stores++;
+  }
+  BOOST_TEST(stores >= 1);
 }
 
 int RunFsck(const std::string& vol, std::string* out) {

@@ -204,20 +204,26 @@ BOOST_AUTO_TEST_CASE(standby_builds_on_the_newest_superblock) {
   uint64_t e0 = client::QueryStatus(active.address(), 2000)->epoch;
   MdsProcess s1(vol, FreeLocalAddress(), 30000, true), s2(vol, FreeLocalAddress(), 30000, true);
   BOOST_REQUIRE(s1.Spawn() && s2.Spawn());
-  SleepMs(500);  // both have read the superblock and wait for the lock
+  // Both have read the superblock and are standbys.
+  BOOST_REQUIRE(s1.WaitRole(proto::Role::kStandby, 10000) && s2.WaitRole(proto::Role::kStandby, 10000));
   active.Kill9();
+  auto is_active = [](MdsProcess& m) {
+    auto st = client::QueryStatus(m.address(), 100);
+    return st.ok() && st->role == proto::Role::kActive;
+  };
   MdsProcess* first = nullptr;
   for (int i = 0; i < 200 && first == nullptr; i++) {
-    if (client::QueryStatus(s1.address(), 100).ok()) first = &s1;
-    else if (client::QueryStatus(s2.address(), 100).ok()) first = &s2;
+    if (is_active(s1)) first = &s1;
+    else if (is_active(s2)) first = &s2;
     else SleepMs(20);
   }
   BOOST_REQUIRE(first != nullptr);
   MdsProcess* second = first == &s1 ? &s2 : &s1;
+  BOOST_TEST(!is_active(*second));  // exactly one active
   uint64_t e1 = client::QueryStatus(first->address(), 2000)->epoch;
   BOOST_TEST(e1 > e0);
   first->Kill9();
-  BOOST_REQUIRE(second->WaitReady(10000));
+  BOOST_REQUIRE(second->WaitRole(proto::Role::kActive, 10000));
   uint64_t e2 = client::QueryStatus(second->address(), 2000)->epoch;
   BOOST_TEST(e2 > e1);
 }

@@ -366,15 +366,16 @@ BOOST_AUTO_TEST_CASE(second_mds_refuses) {
   o.volume_path = vol;
   o.listen_addr = FreeLocalAddress();
   o.install_signal_handlers = false;
+  o.standby = false;  // --exclusive
   BOOST_TEST(mds::RunMds(o) == 2);
   std::string log = ReadAll(second.stderr_path());
   BOOST_TEST_MESSAGE("second MDS said: " << log);
   BOOST_TEST(log.find("already served") != std::string::npos);
   BOOST_TEST(client::QueryStatus(first.address(), 2000).ok());  // the first one is unharmed
-  // A standby (--wait) blocks on the lock, and SIGTERM still stops it at once.
+  // Without --exclusive it becomes a standby, and SIGTERM still stops it at once.
   MdsProcess standby(vol, FreeLocalAddress(), 30000, /*standby=*/true);
   BOOST_REQUIRE(standby.Spawn());
-  BOOST_TEST(!standby.WaitReady(500));
+  BOOST_TEST(standby.WaitRole(proto::Role::kStandby, 10000));
   BOOST_TEST(standby.Terminate() == 0);
   BOOST_TEST(client::QueryStatus(first.address(), 2000).ok());
 }

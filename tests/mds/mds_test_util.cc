@@ -22,7 +22,7 @@ namespace baton::testing {
 
 namespace {
 
-constexpr const char* kChildEnv = "BATON_TEST_CHILD_MDS";  // "VOLUME|ADDR|GRACE_MS|STANDBY|MIN_FREE_BYTES"
+constexpr const char* kChildEnv = "BATON_TEST_CHILD_MDS";  // "VOLUME|ADDR|GRACE_MS|STANDBY|MIN_FREE_BYTES|NAME|LEASE_MS"
 
 // Self-exec mode: run the MDS instead of the tests.
 struct ChildMdsRunner {
@@ -30,13 +30,17 @@ struct ChildMdsRunner {
     const char* spec = std::getenv(kChildEnv);
     if (spec == nullptr) return;
     std::string s(spec);
-    size_t a = s.find('|'), b = s.find('|', a + 1), c = s.find('|', b + 1), d = s.find('|', c + 1);
+    size_t a = s.find('|'), b = s.find('|', a + 1), c = s.find('|', b + 1), d = s.find('|', c + 1),
+           e = s.find('|', d + 1), g = s.find('|', e + 1);
     mds::MdsOptions o;
     o.volume_path = s.substr(0, a);
     o.listen_addr = s.substr(a + 1, b - a - 1);
     o.orphan_grace_ms = static_cast<uint32_t>(std::stoul(s.substr(b + 1, c - b - 1)));
-    o.wait_for_lock = s.substr(c + 1, d - c - 1) == "1";
-    uint64_t min_free = std::stoull(s.substr(d + 1));
+    o.standby = s.substr(c + 1, d - c - 1) == "1";
+    uint64_t min_free = std::stoull(s.substr(d + 1, e - d - 1));
+    o.name = s.substr(e + 1, g - e - 1);
+    uint64_t lease = std::stoull(s.substr(g + 1));
+    if (lease != 0) o.lease_ms = static_cast<uint32_t>(lease);
     if (min_free != 0) o.min_free_bytes = min_free;
     o.checkpoint_interval_ms = 500;  // exercise checkpoints and trims under kills
     std::_Exit(mds::RunMds(o));
@@ -105,7 +109,7 @@ bool MdsProcess::Spawn() {
   std::string grace = std::to_string(orphan_grace_ms_);
   std::string checkpoint = std::to_string(checkpoint_interval_ms);
   std::string spec = volume_ + "|" + address_ + "|" + grace + "|" + (standby_ ? "1" : "0") + "|" +
-                     std::to_string(min_free_bytes);
+                     std::to_string(min_free_bytes) + "|" + name + "|" + std::to_string(lease_ms);
   bool real = UseRealBinary();
   std::string bin = real ? std::getenv("BATON_BIN") : "/proc/self/exe";
   static bool said = false;
@@ -120,7 +124,9 @@ bool MdsProcess::Spawn() {
       std::vector<std::string> args = {bin, "mds", volume_, "--listen", address_, "--orphan-grace-ms", grace,
                                        "--checkpoint-interval-ms", checkpoint};
       if (min_free_bytes != 0) args.insert(args.end(), {"--min-free-bytes", std::to_string(min_free_bytes)});
-      if (standby_) args.push_back("--wait");
+      if (!standby_) args.push_back("--exclusive");
+      if (!name.empty()) args.insert(args.end(), {"--name", name});
+      if (lease_ms != 0) args.insert(args.end(), {"--lease-ms", std::to_string(lease_ms)});
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -144,6 +150,21 @@ bool MdsProcess::WaitReady(int timeout_ms) {
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+bool MdsProcess::WaitRole(proto::Role role, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    auto st = client::QueryStatus(address_, 500);
+    if (st.ok() && st->role == role) return true;
+    int ws;
+    if (::waitpid(pid_, &ws, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
 }

@@ -41,6 +41,9 @@ uint64_t EnvU64(const char* name, uint64_t dflt);
 // An MDS in a child process: the real `baton` binary when BATON_BIN names
 // one (as under ctest), else this test executable re-executed in MDS mode.
 // The destructor kills (SIGKILL) and reaps it, whatever happened.
+// standby = false runs it with --exclusive (it exits 2 if another MDS is
+// active); true lets it become a standby. Ready (WaitReady) means it answers
+// STATUS, in either role; WaitRole waits for a given role.
 class MdsProcess {
  public:
   MdsProcess(std::string volume, std::string address, uint32_t orphan_grace_ms = 30000, bool standby = false);
@@ -53,6 +56,8 @@ class MdsProcess {
   bool Spawn();
   // Waits until it answers STATUS; false on timeout or exit.
   bool WaitReady(int timeout_ms);
+  // Waits until STATUS reports `role`; false on timeout or exit.
+  bool WaitRole(proto::Role role, int timeout_ms);
   void Kill9();        // SIGKILL and reap
   int Terminate();     // SIGTERM, reap, returns the exit status (or -1)
   int WaitExit(int timeout_ms);  // reaps an exiting child; -1 on timeout
@@ -73,6 +78,8 @@ class MdsProcess {
   uint32_t checkpoint_interval_ms = 500;
   // --min-free-bytes (0 = the MDS default).
   uint64_t min_free_bytes = 0;
+  std::string name;       // --name ("" = the MDS default, from the address)
+  uint32_t lease_ms = 0;  // --lease-ms (0 = the MDS default)
   pid_t pid_ = -1;
 };
 

@@ -1,0 +1,71 @@
+// JournalTail: follows a journal that a live writer is appending to (the
+// standby's view; mds/standby.h).
+//
+// Unlike the recovery reader it never treats what it cannot read yet as the
+// end of the log: it reads only up to a bound the caller knows is durable and
+// fence-checked (the active's published durable LSN, mds/mds_info.h), and
+// keeps its place between calls (one open segment, a byte offset), so
+// following costs one pread per call rather than a scan of the journal.
+// It applies the reader's rules that matter below that bound: LSNs are
+// consecutive, each record's epoch is its segment's, and a segment's records
+// at or beyond the next segment's first LSN belong to a deposed writer and
+// are skipped (the next segment is taken at its first LSN).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "journal/journal.h"
+
+namespace baton::journal {
+
+class JournalTail {
+ public:
+  // Will return records from next_lsn on.
+  JournalTail(Env* env, std::string dir, const VolumeId& vol, uint64_t next_lsn);
+  ~JournalTail();
+
+  // Appends to *out the records with LSN in [next_lsn(), limit] that can be
+  // read now, at most about max_bytes of payload. limit_epoch is the epoch of
+  // the writer that published `limit`: a segment of an older epoch is left as
+  // soon as a newer segment starts at the LSN reached.
+  //   kNotFound    next_lsn() was trimmed away (the caller must re-seed)
+  //   kCorruption  a record at or below `limit` is bad and no later segment
+  //                continues the log
+  Status ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_bytes, std::vector<Record>* out);
+  uint64_t next_lsn() const { return next_lsn_; }
+
+ private:
+  struct SegRef {
+    uint64_t seq = 0;
+    uint64_t epoch = 0;
+    uint64_t first_lsn = 0;
+  };
+  Status List(std::vector<SegRef>* segs);
+  Status OpenSegmentFor(uint64_t lsn);
+  Status FindNextSegment();
+  Status Switch(const SegRef& s);
+
+  Env* env_;
+  std::string dir_;
+  VolumeId vol_;
+  uint64_t next_lsn_;
+  std::unique_ptr<File> file_;
+  SegRef cur_;
+  uint64_t pos_ = 0;
+  uint64_t seed_ = 0;
+  bool have_next_ = false;
+  SegRef next_;
+};
+
+}  // namespace baton::journal
+
+namespace baton::journal {
+// The first LSN the journal still holds (the oldest valid segment's first
+// LSN), or 0 when it has no segment yet.
+StatusOr<uint64_t> FirstJournalLsn(Env* env, const std::string& dir, const VolumeId& vol);
+}  // namespace baton::journal
