@@ -33,13 +33,13 @@ start_mds() {  # name port extra-args...
     echo "$name MDS already running (pid $(cat "$pidf"))"
     return
   fi
-  nohup "$baton" mds "$vol" --listen "127.0.0.1:$p" "$@" >>"$home/$name.log" 2>&1 &
+  nohup "$baton" mds "$vol" --listen "127.0.0.1:$p" --name "$name" "$@" >>"$home/$name.log" 2>&1 &
   echo $! >"$pidf"
   echo "$name MDS started (pid $!, 127.0.0.1:$p, log $home/$name.log)"
 }
 start_mds mds-a "$port"
 sleep 0.5
-start_mds mds-b "$((port + 1))" --wait
+start_mds mds-b "$((port + 1))"
 sleep 0.5
 if ! kill -0 "$(cat "$home/mds-a.pid")" 2>/dev/null; then
   echo "the first MDS exited; its log:" >&2
@@ -54,5 +54,6 @@ else
   "$baton" mount "127.0.0.1:$port,127.0.0.1:$((port + 1))" "$mnt" -o "allow_other,log=$home/mount.log"
 fi
 echo
-echo "BatonFS is up: volume $vol, active MDS 127.0.0.1:$port, standby 127.0.0.1:$((port + 1)) (waits for the writer lock)."
+echo "BatonFS is up: volume $vol, active MDS 127.0.0.1:$port, standby 127.0.0.1:$((port + 1)) (follows the journal, takes over)."
+"$baton" status "127.0.0.1:$port" || true
 echo "Mounted at $mnt"
