@@ -91,7 +91,7 @@ void Lease::WriteHolderText() {
 void Lease::StartHeartbeat(std::function<MdsInfo()> snapshot) {
   snapshot_ = std::move(snapshot);
   stop_.store(false);
-  info_ = std::make_unique<MdsInfoWriter>(env_, options_.volume_path, options_.name);
+  info_ = std::make_unique<MdsInfoWriter>(env_, options_.volume_path, options_.name, options_.volume_id);
   Beat();
   thread_ = std::thread([this] {
     const auto interval = std::chrono::milliseconds(HeartbeatIntervalMs(options_.lease_ms));
@@ -212,7 +212,7 @@ StatusOr<std::unique_ptr<Lease>> Election::PollLocked() {
   std::string holder = HolderNameFromText(ReadText(path));
   uint64_t hb = 0;
   if (!holder.empty()) {
-    StatusOr<MdsInfo> info = ReadMdsInfo(env_, options_.volume_path, holder);
+    StatusOr<MdsInfo> info = ReadMdsInfo(env_, options_.volume_path, holder, options_.volume_id);
     if (info.ok()) hb = info->heartbeat;
   }
   if (!seen_any_ || ino != seen_ino_ || holder != seen_holder_ || hb != seen_heartbeat_) {

@@ -50,6 +50,7 @@ struct ElectionOptions {
   std::string volume_path;
   std::string name;     // this MDS's name (VOLUME/mds/NAME)
   std::string address;  // written into the lock text
+  std::string volume_id;  // the volume's UUID text: info files of another volume are ignored
   uint32_t lease_ms = 2000;
 };
 

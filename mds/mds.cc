@@ -71,9 +71,10 @@ bool JournalMatchesStore(fs::MetaStore& store, journal::Journal& jnl, const MdsO
 }
 
 // The lowest LSN every live standby's store holds durably (trim bound).
-uint64_t StandbyTrimLimit(Env* env, const std::string& volume, const std::string& self, uint64_t lsn) {
+uint64_t StandbyTrimLimit(Env* env, const std::string& volume, const std::string& uuid, const std::string& self,
+                          uint64_t lsn) {
   const int64_t now = env->NowRealtimeNanos();
-  for (const MdsInfo& i : ListMdsInfos(env, volume)) {
+  for (const MdsInfo& i : ListMdsInfos(env, volume, uuid)) {
     if (i.name == self || i.role != "standby" || now - i.updated_ns > kStandbyTrimHorizonNs) continue;
     lsn = std::min(lsn, i.synced_lsn);
   }
@@ -82,6 +83,7 @@ uint64_t StandbyTrimLimit(Env* env, const std::string& volume, const std::string
 
 struct Ctx {
   volume::Volume& vol;
+  std::string uuid;  // volume::FormatVolumeId of the volume
   const MdsOptions& o;
   std::string name;
   int listen_fd;
@@ -103,7 +105,8 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   so.before_append = [&lease] { lease.WaitFresh(); };
   so.after_durable = [&lease] { lease.CheckFence(); };
   const std::string name = ctx.name;
-  so.trim_limit = [env, &o, name](uint64_t lsn) { return StandbyTrimLimit(env, o.volume_path, name, lsn); };
+  const std::string uuid = ctx.uuid;
+  so.trim_limit = [env, &o, uuid, name](uint64_t lsn) { return StandbyTrimLimit(env, o.volume_path, uuid, name, lsn); };
   Sequencer seq(env, &store, &jnl, &opens, so);
   Status st = seq.Start();
   if (!st.ok()) {
@@ -116,7 +119,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   svo.epoch = lease.epoch();
   svo.name = ctx.name;
   const std::string addr = ctx.address;
-  svo.mds_map = [env, &o, addr] { return MdsMap(env, o.volume_path, addr, addr); };
+  svo.mds_map = [env, &o, uuid, addr] { return MdsMap(env, o.volume_path, uuid, addr, addr); };
   svo.before_send = [&lease] { lease.WaitFresh(); };
   MdsServer server(&store, &seq, &opens, svo);
   // The heartbeat publishes what followers may apply: the applied LSN (every
@@ -150,7 +153,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   seq.Stop();
   jnl.Close().PermitUnchecked();
   lease.StopHeartbeat();
-  MdsInfoWriter info(env, o.volume_path, ctx.name);
+  MdsInfoWriter info(env, o.volume_path, ctx.name, ctx.uuid);
   MdsInfo last;
   last.address = addr;
   last.role = "stopped";
@@ -182,7 +185,7 @@ int TakeOver(Ctx& ctx, std::unique_ptr<Lease> lease, std::unique_ptr<fs::MetaSto
   lease->WriteHolderText();
   // Publish at once (standbys watch this heartbeat) while replaying.
   {
-    MdsInfoWriter info(ctx.vol.env(), o.volume_path, ctx.name);
+    MdsInfoWriter info(ctx.vol.env(), o.volume_path, ctx.name, ctx.uuid);
     MdsInfo i;
     i.address = ctx.address;
     i.pid = static_cast<uint64_t>(::getpid());
@@ -249,7 +252,7 @@ int RunMds(const MdsOptions& o) {
     int fd;
     ~FdCloser() { proto::CloseFd(fd); }
   } closer{*listen_fd};
-  Ctx ctx{**vol, o, name, *listen_fd, address};
+  Ctx ctx{**vol, volume::FormatVolumeId((*vol)->superblock().volume_id), o, name, *listen_fd, address};
 
   // Before the election: seeding a store may take a while, and an elected
   // active must start its heartbeat at once.
@@ -263,6 +266,7 @@ int RunMds(const MdsOptions& o) {
   eo.name = name;
   eo.address = address;
   eo.lease_ms = o.lease_ms;
+  eo.volume_id = ctx.uuid;
   Election election(Env::Default(), eo);
   StatusOr<std::unique_ptr<Lease>> lease = election.Poll();
   if (!lease.ok()) {

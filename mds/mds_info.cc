@@ -32,10 +32,10 @@ bool ParseU64Text(const std::string& s, uint64_t* out) {
 std::string Body(const MdsInfo& i) {
   char buf[768];
   int n = snprintf(buf, sizeof buf,
-                   "baton-mds-info 1\nname=%s\naddress=%s\npid=%" PRIu64 "\nrole=%s\nepoch=%" PRIu64
+                   "baton-mds-info 1\nvolume=%s\nname=%s\naddress=%s\npid=%" PRIu64 "\nrole=%s\nepoch=%" PRIu64
                    "\nheartbeat=%" PRIu64 "\napplied_lsn=%" PRIu64 "\ndurable_lsn=%" PRIu64 "\nsynced_lsn=%" PRIu64
                    "\nsessions=%" PRIu64 "\nupdated_ns=%" PRId64 "\n",
-                   i.name.c_str(), i.address.c_str(), i.pid, i.role.c_str(), i.epoch, i.heartbeat, i.applied_lsn,
+                   i.volume_id.c_str(), i.name.c_str(), i.address.c_str(), i.pid, i.role.c_str(), i.epoch, i.heartbeat, i.applied_lsn,
                    i.durable_lsn, i.synced_lsn, i.sessions, i.updated_ns);
   return std::string(buf, static_cast<size_t>(n > 0 && n < static_cast<int>(sizeof buf) ? n : 0));
 }
@@ -96,7 +96,8 @@ Status DecodeMdsInfo(const std::string& bytes, MdsInfo* out) {
     std::string k = line.substr(0, eq), v = line.substr(eq + 1);
     uint64_t n = 0;
     bool num = ParseU64Text(v, &n);
-    if (k == "name") i.name = v;
+    if (k == "volume") i.volume_id = v;
+    else if (k == "name") i.name = v;
     else if (k == "address") i.address = v;
     else if (k == "role") i.role = v;
     else if (k == "updated_ns") i.updated_ns = static_cast<int64_t>(num ? n : 0);
@@ -120,13 +121,15 @@ Status MdsInfoWriter::Write(MdsInfo info) {
     BATON_RETURN_IF_ERROR(env_->CreateDir(MdsDir(volume_, name_)));
     BATON_ASSIGN_OR_RETURN(file_, env_->OpenFile(MdsInfoPath(volume_, name_), OpenOptions{.create = true}));
   }
+  info.volume_id = volume_id_;
   info.name = name_;
   info.heartbeat = ++heartbeat_;
   info.updated_ns = env_->NowRealtimeNanos();
   return file_->PWrite(0, EncodeMdsInfo(info));
 }
 
-StatusOr<MdsInfo> ReadMdsInfo(Env* env, const std::string& volume, const std::string& name) {
+StatusOr<MdsInfo> ReadMdsInfo(Env* env, const std::string& volume, const std::string& name,
+                              const std::string& volume_id) {
   Status last = Status::NotFound("no info file for MDS " + name);
   for (int attempt = 0; attempt < 5; attempt++) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -134,18 +137,21 @@ StatusOr<MdsInfo> ReadMdsInfo(Env* env, const std::string& volume, const std::st
     if (!bytes.ok()) return bytes.status();
     MdsInfo info;
     last = DecodeMdsInfo(*bytes, &info);
+    if (last.ok() && !volume_id.empty() && info.volume_id != volume_id)
+      return Status::Corruption("MDS info " + MdsInfoPath(volume, name) + " belongs to volume " + info.volume_id +
+                                ", not " + volume_id);
     if (last.ok()) return info;
   }
   return last;
 }
 
-std::vector<MdsInfo> ListMdsInfos(Env* env, const std::string& volume) {
+std::vector<MdsInfo> ListMdsInfos(Env* env, const std::string& volume, const std::string& volume_id) {
   std::vector<MdsInfo> out;
   StatusOr<std::vector<std::string>> names = env->ListDir(JoinPath(volume, kMdsDirName));
   if (!names.ok()) return out;
   for (const std::string& n : *names) {
     if (!ValidMdsName(n)) continue;
-    StatusOr<MdsInfo> i = ReadMdsInfo(env, volume, n);
+    StatusOr<MdsInfo> i = ReadMdsInfo(env, volume, n, volume_id);
     if (i.ok()) out.push_back(std::move(*i));
   }
   return out;

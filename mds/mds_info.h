@@ -22,6 +22,8 @@ inline constexpr size_t kMdsInfoBytes = 1024;
 inline constexpr const char* kMdsDirName = "mds";
 
 struct MdsInfo {
+  std::string volume_id;      // the volume's UUID (volume::FormatVolumeId): an info file copied from
+                              // another volume is never trusted (DESIGN invariant 6)
   std::string name;
   std::string address;        // where it listens (clients, baton status)
   uint64_t pid = 0;
@@ -50,19 +52,23 @@ Status DecodeMdsInfo(const std::string& bytes, MdsInfo* out);
 // Rewrites one MDS's info file in place (created on first use).
 class MdsInfoWriter {
  public:
-  MdsInfoWriter(Env* env, std::string volume, std::string name) : env_(env), volume_(std::move(volume)), name_(std::move(name)) {}
-  Status Write(MdsInfo info);  // stamps name, heartbeat and updated_ns
+  MdsInfoWriter(Env* env, std::string volume, std::string name, std::string volume_id = "")
+      : env_(env), volume_(std::move(volume)), name_(std::move(name)), volume_id_(std::move(volume_id)) {}
+  Status Write(MdsInfo info);  // stamps volume id, name, heartbeat and updated_ns
 
  private:
   Env* env_;
-  std::string volume_, name_;
+  std::string volume_, name_, volume_id_;
   std::unique_ptr<File> file_;
   uint64_t heartbeat_ = 0;
 };
 
-// Reads one info file, retrying a torn read a few times.
-StatusOr<MdsInfo> ReadMdsInfo(Env* env, const std::string& volume, const std::string& name);
-// Every MDS that ever published on this volume (unreadable files skipped).
-std::vector<MdsInfo> ListMdsInfos(Env* env, const std::string& volume);
+// Reads one info file, retrying a torn read a few times. With volume_id
+// given, a file naming another volume is kCorruption.
+StatusOr<MdsInfo> ReadMdsInfo(Env* env, const std::string& volume, const std::string& name,
+                              const std::string& volume_id = "");
+// Every MDS that ever published on this volume (unreadable files, and with
+// volume_id given files of another volume, skipped).
+std::vector<MdsInfo> ListMdsInfos(Env* env, const std::string& volume, const std::string& volume_id = "");
 
 }  // namespace baton::mds

@@ -39,8 +39,8 @@ proto::StatusInfo MdsView::Get() const {
   return info_;
 }
 
-std::vector<std::string> MdsMap(Env* env, const std::string& volume, const std::string& active,
-                                const std::string& self) {
+std::vector<std::string> MdsMap(Env* env, const std::string& volume, const std::string& volume_id,
+                                const std::string& active, const std::string& self) {
   std::vector<std::string> out;
   auto add = [&](const std::string& a) {
     if (a.empty()) return;
@@ -51,7 +51,7 @@ std::vector<std::string> MdsMap(Env* env, const std::string& volume, const std::
   add(active);
   add(self);
   const int64_t now = env->NowRealtimeNanos();
-  for (const MdsInfo& i : ListMdsInfos(env, volume)) {
+  for (const MdsInfo& i : ListMdsInfos(env, volume, volume_id)) {
     if (i.role == "stopped" || now - i.updated_ns > kMapHorizonNs) continue;
     if (out.size() < proto::kMaxAddresses) add(i.address);
   }
@@ -119,7 +119,8 @@ StatusOr<std::unique_ptr<Lease>> RunStandby(volume::Volume& vol, Election& elect
                                             const StandbyOptions& o) {
   Env* env = vol.env();
   const journal::VolumeId vid = vol.superblock().volume_id;
-  MdsInfoWriter info(env, vol.path(), o.name);
+  const std::string uuid = volume::FormatVolumeId(vid);
+  MdsInfoWriter info(env, vol.path(), o.name, uuid);
   BATON_ASSIGN_OR_RETURN(fs::StoreState st, (*store)->ReadState());
   uint64_t applied = st.applied_lsn, synced = applied;
   auto tail = std::make_unique<journal::JournalTail>(env, vol.journal_dir(), vid, applied + 1);
@@ -141,7 +142,7 @@ StatusOr<std::unique_ptr<Lease>> RunStandby(volume::Volume& vol, Election& elect
     MdsInfo active;
     bool have_active = false;
     if (!holder.empty()) {
-      StatusOr<MdsInfo> i = ReadMdsInfo(env, vol.path(), holder);
+      StatusOr<MdsInfo> i = ReadMdsInfo(env, vol.path(), holder, uuid);
       if (i.ok() && i->role == "active") {
         active = *i;
         have_active = true;
@@ -214,7 +215,7 @@ StatusOr<std::unique_ptr<Lease>> RunStandby(volume::Volume& vol, Election& elect
       v.address = o.address;
       v.name = o.name;
       v.active_address = have_active ? active.address : "";
-      v.mds_addresses = MdsMap(env, vol.path(), v.active_address, o.address);
+      v.mds_addresses = MdsMap(env, vol.path(), uuid, v.active_address, o.address);
       view->Set(v);
     }
     if (applied_now == 0) std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));

@@ -46,8 +46,8 @@ class MdsView {
 
 // The MDS map: every MDS of the volume that published within the last five
 // minutes and did not stop, `active` first, then `self`, then the others.
-std::vector<std::string> MdsMap(Env* env, const std::string& volume, const std::string& active,
-                                const std::string& self);
+std::vector<std::string> MdsMap(Env* env, const std::string& volume, const std::string& volume_id,
+                                const std::string& active, const std::string& self);
 
 // Answers HELLO (redirect) and STATUS on a listening socket while this MDS
 // is not the active. Does not own the socket.
