@@ -136,6 +136,11 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
     i.sessions = server.session_count();
     return i;
   });
+  // The heartbeat reads seq and server: it stops before they go, on every path.
+  struct HeartbeatStopper {
+    Lease& l;
+    ~HeartbeatStopper() { l.StopHeartbeat(); }
+  } stopper{lease};
   st = server.Start();
   if (!st.ok()) {
     LOG_ERROR("mds", "cannot serve on %s: %s", addr.c_str(), st.ToString().c_str());
