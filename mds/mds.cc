@@ -121,6 +121,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   const std::string addr = ctx.address;
   svo.mds_map = [env, &o, uuid, addr] { return MdsMap(env, o.volume_path, uuid, addr, addr); };
   svo.before_send = [&lease] { lease.WaitFresh(); };
+  svo.on_newer_epoch = [&lease] { lease.CheckFence(); };
   MdsServer server(&store, &seq, &opens, svo);
   // The heartbeat publishes what followers may apply: the applied LSN (every
   // applied record passed the fence check after its fsync).

@@ -255,6 +255,14 @@ Status MdsServer::HandleHello(const std::shared_ptr<Conn>& c, const proto::Frame
                                " not supported; this MDS speaks version " +
                                std::to_string(proto::kProtocolVersion));
   }
+  if (h.known_epoch > options_.epoch) {
+    LOG_WARN("mds", "client %s (%s) has seen epoch %llu; this MDS serves epoch %llu: checking whether it was deposed",
+             c->peer.c_str(), h.client_name.c_str(), static_cast<unsigned long long>(h.known_epoch),
+             static_cast<unsigned long long>(options_.epoch));
+    if (options_.on_newer_epoch) options_.on_newer_epoch();
+    return Status::Fenced("this MDS serves epoch " + std::to_string(options_.epoch) + " but the client has seen epoch " +
+                          std::to_string(h.known_epoch) + ": a newer active exists");
+  }
   c->session_id = h.session_id != 0 ? h.session_id : NewSessionId();
   SetSocketTimeout(c->fd, SO_RCVTIMEO, 0);
   SupersedeOlderConns(c);

@@ -50,6 +50,9 @@ struct ServerOptions {
   // Called by a connection's writer before each frame goes out: blocks while
   // this MDS's lease is not fresh (mds/election.h).
   std::function<void()> before_send;
+  // A client has seen a newer epoch than ours: checks the fence (exits the
+  // process if deposed). Unset: the session is refused all the same.
+  std::function<void()> on_newer_epoch;
 };
 
 class MdsServer {

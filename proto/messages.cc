@@ -30,6 +30,7 @@ std::string EncodeHello(const Hello& h) {
   PutU32(&out, h.protocol_version);
   PutU64(&out, h.session_id);
   PutBytes(&out, h.client_name);
+  PutU64(&out, h.known_epoch);
   return out;
 }
 
@@ -39,6 +40,8 @@ Status DecodeHello(std::string_view in, Hello* out) {
   d.GetU32(&out->protocol_version);
   d.GetU64(&out->session_id);
   d.GetBytes(&out->client_name, kClientNameMaxBytes);
+  out->known_epoch = 0;
+  if (d.remaining() > 0) d.GetU64(&out->known_epoch);  // absent from the first clients
   return d.done() ? Status::Ok() : Bad("hello");
 }
 

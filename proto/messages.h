@@ -27,6 +27,9 @@ struct Hello {
   uint32_t protocol_version = 0;
   uint64_t session_id = 0;  // 0 = a new session; else re-open this one
   std::string client_name;
+  // The highest volume epoch this client has seen (0: none). An MDS serving
+  // a lower epoch was deposed: it refuses the session and checks its fence.
+  uint64_t known_epoch = 0;
 };
 
 // HELLO_REPLY: MDS -> client.

@@ -379,3 +379,39 @@ BOOST_AUTO_TEST_CASE(second_mds_refuses) {
   BOOST_TEST(standby.Terminate() == 0);
   BOOST_TEST(client::QueryStatus(first.address(), 2000).ok());
 }
+
+// A client that has seen a newer epoch than the MDS serves is refused with
+// kFenced (the MDS may have been deposed); the MDS checks its fence, finds the
+// volume still at its own epoch, and keeps serving everyone else.
+BOOST_AUTO_TEST_CASE(hello_with_a_newer_known_epoch_is_refused) {
+  TempDir dir;
+  std::string vol = MakeVolume(dir);
+  MdsProcess mds(vol, FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  uint64_t epoch = client::QueryStatus(mds.address(), 2000)->epoch;
+  auto fd = proto::ConnectTcp(mds.address(), 2000);
+  BOOST_REQUIRE(fd.ok());
+  proto::Hello h{proto::kProtocolVersion, 0, "from-the-future", epoch + 5};
+  BOOST_REQUIRE(proto::SendFrame(*fd, {proto::FrameKind::kHello, 0, 0, 0, proto::EncodeHello(h)}).ok());
+  proto::FrameDecoder dec;
+  proto::Frame f;
+  BOOST_REQUIRE(proto::ReadFrame(*fd, &dec, &f).ok());
+  BOOST_TEST(static_cast<int>(f.kind) == static_cast<int>(proto::FrameKind::kError));
+  proto::ErrorBody e;
+  BOOST_REQUIRE(proto::DecodeErrorBody(f.payload, &e).ok());
+  BOOST_TEST(e.code == static_cast<uint32_t>(Code::kFenced));
+  BOOST_TEST(e.message.find("has seen epoch") != std::string::npos, e.message);
+  proto::CloseFd(*fd);
+  // Not deposed: still serving, same epoch, and an up-to-date client works.
+  auto c = Client::Connect({mds.address()});
+  BOOST_REQUIRE(c.ok());
+  auto r = (*c)->Call(CreateReq(fs::kRootIno, "after"));
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r->err == 0);
+  BOOST_TEST(client::QueryStatus(mds.address(), 2000)->epoch == epoch);
+  // The old wire form (no known_epoch) still decodes, as 0.
+  proto::Hello old;
+  std::string enc = proto::EncodeHello(h);
+  BOOST_REQUIRE(proto::DecodeHello(std::string_view(enc).substr(0, enc.size() - 8), &old).ok());
+  BOOST_TEST(old.known_epoch == 0u);
+}
