@@ -1,14 +1,16 @@
 #include "client/client.h"
 
 #include <fcntl.h>
-#include "client/pending.h"
-
 #include <sys/socket.h>
-#include <sys/time.h>
 
+#include <algorithm>
+#include <cassert>
 #include <chrono>
+#include <deque>
+#include <set>
 
 #include "base/log.h"
+#include "client/pending.h"
 #include "proto/frame.h"
 #include "proto/frame_format.h"
 #include "proto/net.h"
@@ -18,30 +20,24 @@ namespace baton::client {
 
 namespace {
 
-void SetRecvTimeout(int fd, uint32_t timeout_ms) {
-  timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-}
+using Clock = std::chrono::steady_clock;
 
-// Sends HELLO on a connected fd and reads the reply.
-Status Handshake(int fd, uint64_t session_id, const std::string& name, uint32_t timeout_ms,
-                 proto::HelloReply* out) {
-  proto::Hello h{proto::kProtocolVersion, session_id, name};
+// Sends HELLO on a connected fd and reads the reply (any role), all by
+// deadline: a hung MDS accepts the TCP connection but never answers.
+// known_epoch tells a deposed MDS that a newer active exists (it refuses).
+Status Handshake(int fd, uint64_t session_id, const std::string& name, uint64_t known_epoch,
+                 Clock::time_point deadline, proto::HelloReply* out) {
+  proto::Hello h{proto::kProtocolVersion, session_id, name, known_epoch};
   BATON_RETURN_IF_ERROR(proto::SendFrame(fd, {proto::FrameKind::kHello, 0, 0, 0, proto::EncodeHello(h)}));
-  SetRecvTimeout(fd, timeout_ms);
-  proto::FrameDecoder dec;
   proto::Frame f;
-  BATON_RETURN_IF_ERROR(proto::ReadFrame(fd, &dec, &f));
-  SetRecvTimeout(fd, 0);
+  BATON_RETURN_IF_ERROR(ReadFrameBefore(fd, deadline, &f));
   if (f.kind == proto::FrameKind::kError) {
     proto::ErrorBody e;
     BATON_RETURN_IF_ERROR(proto::DecodeErrorBody(f.payload, &e));
     return Status::Unsupported("MDS refused the session: " + e.message);
   }
   if (f.kind != proto::FrameKind::kHelloReply) return Status::Corruption("expected HELLO_REPLY");
-  BATON_RETURN_IF_ERROR(proto::DecodeHelloReply(f.payload, out));
-  if (out->role != proto::Role::kActive) return Status::Busy("MDS is not active");
-  return Status::Ok();
+  return proto::DecodeHelloReply(f.payload, out);
 }
 
 }  // namespace
@@ -55,11 +51,10 @@ StatusOr<std::unique_ptr<Client>> Client::Connect(const std::vector<std::string>
   std::unique_ptr<Client> c(new Client(addresses, options));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.initial_connect_timeout_ms);
   for (;;) {
-    int fd = -1;
-    proto::HelloReply hello;
-    Status st = c->ConnectOnce(&fd, &hello);
+    Conn conn;
+    Status st = c->ConnectOnce(&conn);
     if (st.ok()) {
-      c->Install(fd, hello, true);
+      c->Install(conn, true);
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) return st;
@@ -67,6 +62,7 @@ StatusOr<std::unique_ptr<Client>> Client::Connect(const std::vector<std::string>
   }
   Client* raw = c.get();
   c->reader_ = std::thread([raw] { raw->ReaderLoop(); });
+  if (options.probe_after_ms >= 0) c->watchdog_ = std::thread([raw] { raw->WatchdogLoop(); });
   return c;
 }
 
@@ -78,7 +74,9 @@ void Client::Close() {
     closing_ = true;
     if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
     cv_.notify_all();
+    watchdog_cv_.notify_all();
   }
+  if (watchdog_.joinable()) watchdog_.join();
   if (reader_.joinable()) reader_.join();
   if (resender_.joinable()) resender_.join();
   std::lock_guard<std::mutex> w(write_mu_);
@@ -103,55 +101,136 @@ uint64_t Client::epoch() const {
   return epoch_;
 }
 
+uint64_t Client::highest_epoch_seen() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return max_epoch_seen_;
+}
+
+std::string Client::active_address() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return current_addr_;
+}
+
 ClientStats Client::stats() const {
   std::lock_guard<std::mutex> l(mu_);
   return stats_;
 }
 
-Status Client::ConnectOnce(int* fd, proto::HelloReply* hello) {
+// One round over the known addresses: the last active first, a redirect's
+// hint next, each address at most once (addresses_ is bounded, so a round
+// ends however peers redirect).
+Status Client::ConnectOnce(Conn* out) {
   uint64_t session;
-  std::vector<std::string> addrs;
+  std::deque<std::string> todo;
   {
     std::lock_guard<std::mutex> l(mu_);
     session = session_id_;
-    addrs = addresses_;
+    if (!preferred_addr_.empty()) todo.push_back(preferred_addr_);
+    todo.insert(todo.end(), addresses_.begin(), addresses_.end());
   }
+  std::set<std::string> tried;
   Status last = Status::Closed("no MDS address answered");
-  for (const std::string& addr : addrs) {
-    StatusOr<int> s = proto::ConnectTcp(addr, static_cast<int>(options_.connect_timeout_ms));
-    if (!s.ok()) {
-      last = s.status();
-      continue;
-    }
-    last = Handshake(*s, session, options_.client_name, options_.connect_timeout_ms, hello);
+  while (!todo.empty()) {
+    std::string addr = std::move(todo.front());
+    todo.pop_front();
+    if (!tried.insert(addr).second) continue;
+    Conn c;
+    last = TryAddress(addr, session, &c);
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<std::string> added = LearnLocked(c.hello.mds_addresses);
     if (last.ok()) {
-      *fd = *s;
+      *out = std::move(c);
       return last;
     }
-    proto::CloseFd(*s);
-    if (last.code() == Code::kUnsupported) LOG_WARN("client", "%s: %s", addr.c_str(), last.ToString().c_str());
+    todo.insert(todo.end(), added.begin(), added.end());
+    if (last.code() == Code::kBusy && !c.hello.mds_addresses.empty()) todo.push_front(c.hello.mds_addresses[0]);
   }
   return last;
 }
 
-// Makes fd the current connection. Called with neither lock held.
-void Client::Install(int fd, const proto::HelloReply& hello, bool first) {
+// Connects to addr and handshakes within connect_timeout_ms. Ok only for an
+// active MDS with a current epoch (out->fd is then open); otherwise out->hello
+// holds whatever the MDS answered, for its addresses.
+Status Client::TryAddress(const std::string& addr, uint64_t session, Conn* out) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
+  StatusOr<int> fd = proto::ConnectTcp(addr, static_cast<int>(options_.connect_timeout_ms));
+  if (!fd.ok()) return fd.status();
+  proto::HelloReply hello;
+  Status st = Handshake(*fd, session, options_.client_name, highest_epoch_seen(), deadline, &hello);
+  if (st.ok()) {
+    std::lock_guard<std::mutex> l(mu_);
+    st = JudgeHelloLocked(addr, hello);
+  }
+  if (!st.ok()) {
+    proto::CloseFd(*fd);
+    if (st.code() == Code::kUnsupported) LOG_WARN("client", "%s: %s", addr.c_str(), st.ToString().c_str());
+    out->hello = std::move(hello);
+    return st;
+  }
+  *out = Conn{*fd, std::move(hello), addr};
+  return st;
+}
+
+// Whether a HELLO_REPLY may become the session's connection: kBusy for a
+// standby (a redirect), kFenced for an active older than an epoch seen,
+// kCorruption for one that did not keep the session id asked for.
+Status Client::JudgeHelloLocked(const std::string& addr, const proto::HelloReply& hello) {
+  const std::string epoch = std::to_string(hello.epoch);
+  if (hello.role != proto::Role::kActive) {
+    max_epoch_seen_ = std::max(max_epoch_seen_, hello.epoch);
+    stats_.redirects++;
+    return Status::Busy(addr + " is " + proto::RoleName(hello.role) + " (epoch " + epoch + ")");
+  }
+  if (hello.epoch < max_epoch_seen_) {
+    stats_.stale_refused++;
+    const std::string seen = std::to_string(max_epoch_seen_);
+    if (last_stale_logged_ != addr + "@" + epoch) {
+      LOG_WARN("client", "%s answers as active with epoch %s, below epoch %s seen: deposed, not used", addr.c_str(),
+               epoch.c_str(), seen.c_str());
+      last_stale_logged_ = addr + "@" + epoch;
+    }
+    return Status::Fenced(addr + " was deposed (epoch " + epoch + " < " + seen + ")");
+  }
+  if (session_id_ != 0 && hello.session_id != session_id_) {
+    // Re-opening must keep the session id: another id would re-apply every
+    // re-sent request (the exactly-once table is per session).
+    LOG_WARN("client", "%s re-opened session %016llx as %016llx: not used", addr.c_str(),
+             static_cast<unsigned long long>(session_id_), static_cast<unsigned long long>(hello.session_id));
+    return Status::Corruption(addr + " changed the session id");
+  }
+  max_epoch_seen_ = hello.epoch;
+  preferred_addr_ = addr;
+  return Status::Ok();
+}
+
+// Adds the addresses not known yet (up to proto::kMaxAddresses in all);
+// returns those added.
+std::vector<std::string> Client::LearnLocked(const std::vector<std::string>& addrs) {
+  std::vector<std::string> added;
+  for (const std::string& a : addrs) {
+    if (a.empty() || addresses_.size() >= proto::kMaxAddresses) continue;
+    if (std::find(addresses_.begin(), addresses_.end(), a) != addresses_.end()) continue;
+    addresses_.push_back(a);
+    added.push_back(a);
+  }
+  return added;
+}
+
+// Makes conn the current connection. Called with neither lock held.
+void Client::Install(const Conn& conn, bool first) {
   std::lock_guard<std::mutex> l(mu_);
   cv_.notify_all();  // the reader waits for the resender to install
   if (closing_) {
-    proto::CloseFd(fd);
+    proto::CloseFd(conn.fd);
     return;
   }
-  fd_ = fd;
+  fd_ = conn.fd;
   gen_++;
   connected_ = true;
-  session_id_ = hello.session_id;
-  epoch_ = hello.epoch;
-  for (const std::string& a : hello.mds_addresses) {
-    bool known = false;
-    for (const std::string& k : addresses_) known = known || k == a;
-    if (!known) addresses_.push_back(a);
-  }
+  session_id_ = conn.hello.session_id;
+  epoch_ = conn.hello.epoch;
+  assert(epoch_ <= max_epoch_seen_);
+  current_addr_ = conn.addr;
   if (!first) stats_.reconnects++;
 }
 
@@ -194,6 +273,7 @@ void Client::SendIfConnectedLocked(const std::shared_ptr<Pending>& p) {
     std::lock_guard<std::mutex> l(mu_);
     if (!connected_ || p->done || p->sent_gen == gen_) return;
     p->sent_gen = gen_;
+    p->sent_at = Clock::now();
     fd = fd_;
     oldest = pending_.empty() ? p->request_id : pending_.begin()->first;
   }
@@ -236,7 +316,6 @@ StatusOr<fs::Reply> Client::Call(const fs::Request& req) {
 }
 
 bool Client::WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p) {
-  using Clock = std::chrono::steady_clock;
   auto ready = [&] { return p->done || closing_; };
   if (options_.call_timeout_ms < 0 && options_.outage_timeout_ms < 0) {
     cv_.wait(l, ready);

@@ -10,8 +10,8 @@
 //
 // Session rules (docs/format/wire-protocol.md): request ids increase per
 // session; every kRequest carries the lowest request id still awaiting a
-// reply. On connection loss the reader thread reconnects (every
-// reconnect_interval_ms, trying each address in turn), re-opens the same
+// reply. On connection loss the reader thread reconnects (after 5 ms, then
+// backing off to every reconnect_interval_ms; each address in turn), re-opens the same
 // session id and hands the new connection to a resender thread, which
 // re-sends kOpen for every inode this client holds open (so the MDS keeps
 // those orphans), then every unanswered request in request-id order with its
@@ -19,6 +19,27 @@
 // them) while the reader thread keeps reading replies; the MDS's exactly-once table
 // answers any that were already applied with the original reply. Callers
 // wait through the outage (call_timeout_ms < 0: forever).
+//
+// Failover: several MDSs serve a volume, one active, the others standby.
+// A connection is installed only on an MDS whose HELLO_REPLY says active,
+// with an epoch no lower than the highest epoch this client has seen (in any
+// HELLO_REPLY or STATUS_REPLY). One connect round (ConnectOnce) tries the
+// address that last answered as active first, then the others in order:
+//   * a standby (or any non-active role) is a redirect: its connection is
+//     closed unused, the addresses it lists are learnt, and its hint (the
+//     first listed address, the active when known) is tried next;
+//   * an active with a lower epoch than one already seen was deposed (it
+//     does not know yet): closed, logged, the others tried;
+//   * an MDS that accepts the TCP connection but does not answer HELLO
+//     (hung) costs at most connect_timeout_ms before the next address.
+// Each address is tried at most once per round, so redirects cannot loop.
+// A hung active keeps its TCP connection open, so no connection loss is
+// seen: a watchdog thread notices when the oldest unanswered request has
+// waited probe_after_ms, and then (every probe_interval_ms while that lasts)
+// asks every other known MDS for its STATUS. If one is active with an epoch
+// above the session's, the current connection is dropped as if lost, and
+// the ordinary reconnect + resend above runs, starting at that address.
+// A slow MDS with no higher-epoch active anywhere is never dropped.
 //
 // The MDS replies only after a request is durable, so an answered request is
 // never kept or re-sent.
@@ -48,9 +69,15 @@ struct ClientOptions {
   // later (< 0: wait through any outage, like an NFS hard mount). A slow but
   // connected MDS never trips it.
   int64_t outage_timeout_ms = -1;
-  uint32_t reconnect_interval_ms = 100;
+  uint32_t reconnect_interval_ms = 100;       // retry interval after a loss: 5 ms, doubling up to this
   uint32_t connect_timeout_ms = 1000;          // one connect + handshake attempt
   int64_t initial_connect_timeout_ms = 10000;  // Connect() gives up after this
+  // Hung-active detection: once the oldest unanswered request has waited
+  // this long on the current connection, the other MDSs are probed with
+  // STATUS (< 0: never probe).
+  int64_t probe_after_ms = 1000;
+  uint32_t probe_interval_ms = 250;  // at most one probe round per interval
+  uint32_t probe_timeout_ms = 500;   // one STATUS exchange of a probe
 };
 
 struct ClientStats {
@@ -58,6 +85,10 @@ struct ClientStats {
   uint64_t reconnects = 0;       // successful re-connections after a loss
   uint64_t resent_requests = 0;  // requests re-sent after reconnects
   uint64_t resent_opens = 0;
+  uint64_t redirects = 0;        // HELLO_REPLYs from a non-active MDS (not installed)
+  uint64_t stale_refused = 0;    // HELLO_REPLYs from an active with a stale epoch
+  uint64_t probe_rounds = 0;     // STATUS probe rounds while a request waited
+  uint64_t probe_switches = 0;   // connections dropped: a probe found a newer active
 };
 
 class Client {
@@ -77,7 +108,9 @@ class Client {
   Status Post(const fs::Request& req);
 
   uint64_t session_id() const;
-  uint64_t epoch() const;
+  uint64_t epoch() const;             // the epoch of the MDS the session is connected to
+  uint64_t highest_epoch_seen() const;
+  std::string active_address() const;  // of the current connection ("" when none yet)
   ClientStats stats() const;
   // Closes the session's connection; pending calls fail with kClosed.
   void Close();
@@ -86,10 +119,18 @@ class Client {
 
  private:
   struct Pending;
+  struct Conn {  // a handshaken connection to an active MDS
+    int fd = -1;
+    proto::HelloReply hello;
+    std::string addr;
+  };
   Client(std::vector<std::string> addresses, const ClientOptions& options);
-  Status ConnectOnce(int* fd, proto::HelloReply* hello);
+  Status ConnectOnce(Conn* out);
+  Status TryAddress(const std::string& addr, uint64_t session, Conn* out);
+  Status JudgeHelloLocked(const std::string& addr, const proto::HelloReply& hello);  // REQUIRES(mu_)
+  std::vector<std::string> LearnLocked(const std::vector<std::string>& addrs);     // REQUIRES(mu_)
   bool Reconnect();
-  void Resend(int fd, proto::HelloReply hello);
+  void Resend(Conn conn);
   void NoteOpenLocked(Pending& p);
   void ReaderLoop();
   void OnReply(uint64_t request_id, const std::string& payload);
@@ -98,19 +139,24 @@ class Client {
   Status SendLocked(int fd, const Pending& p, uint64_t oldest);
   std::shared_ptr<Pending> AddPendingLocked(const fs::Request& req, bool internal);
   std::vector<std::shared_ptr<Pending>> CollectResendLocked();
-  void Install(int fd, const proto::HelloReply& hello, bool first);
+  void Install(const Conn& conn, bool first);
+  void WatchdogLoop();
+  bool ProbeDueLocked() const;  // REQUIRES(mu_)
+  void ProbeOthers(std::unique_lock<std::mutex>& l);
   StatusOr<std::shared_ptr<Pending>> Enqueue(const fs::Request& req);
   // Waits for p's reply under l; false when a timeout gave up on it.
   bool WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p);
 
-  std::vector<std::string> addresses_;
+  std::vector<std::string> addresses_;  // GUARDED_BY(mu_): at most proto::kMaxAddresses
   ClientOptions options_;
   std::thread reader_;
   std::thread resender_;  // touched by the reader thread, and by Close after joining it
+  std::thread watchdog_;  // probes the other MDSs while a request waits too long
 
   std::mutex write_mu_;  // held while writing to the socket; taken before mu_
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable watchdog_cv_;  // with mu_: wakes the watchdog on Close
   int fd_ = -1;                 // GUARDED_BY(mu_); closed only with write_mu_ held too
   uint64_t gen_ = 0;            // GUARDED_BY(mu_): connection generation
   bool connected_ = false;      // GUARDED_BY(mu_)
@@ -118,6 +164,12 @@ class Client {
   bool closing_ = false;        // GUARDED_BY(mu_)
   uint64_t session_id_ = 0;     // GUARDED_BY(mu_)
   uint64_t epoch_ = 0;          // GUARDED_BY(mu_)
+  // Invariant: epoch_ <= max_epoch_seen_. No connection is installed on an
+  // MDS whose epoch is below max_epoch_seen_.
+  uint64_t max_epoch_seen_ = 0;  // GUARDED_BY(mu_)
+  std::string current_addr_;     // GUARDED_BY(mu_): the installed connection's MDS
+  std::string preferred_addr_;   // GUARDED_BY(mu_): tried first (last seen active, or a probe's find)
+  std::string last_stale_logged_;  // GUARDED_BY(mu_): "addr@epoch" last logged as deposed
   uint64_t next_request_id_ = 1;                         // GUARDED_BY(mu_)
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;  // GUARDED_BY(mu_): unanswered, by request id
   struct OpenRecord {

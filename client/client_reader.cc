@@ -2,6 +2,7 @@
 // connection reconnects, re-opens the session and re-sends.
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -15,6 +16,9 @@
 namespace baton::client {
 
 void Client::ReaderLoop() {
+  // Retries start fast (a standby takes over a dead active in tens of
+  // milliseconds) and back off to reconnect_interval_ms.
+  uint32_t retry_ms = 0;
   for (;;) {
     int fd;
     uint64_t gen;
@@ -25,7 +29,12 @@ void Client::ReaderLoop() {
       gen = gen_;
     }
     if (fd < 0) {
-      if (!Reconnect()) std::this_thread::sleep_for(std::chrono::milliseconds(options_.reconnect_interval_ms));
+      if (Reconnect()) {
+        retry_ms = 0;
+      } else {
+        retry_ms = std::min(options_.reconnect_interval_ms, std::max<uint32_t>(5, retry_ms * 2));
+        std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
+      }
       continue;
     }
     proto::FrameDecoder dec;
@@ -105,7 +114,11 @@ std::vector<std::shared_ptr<Client::Pending>> Client::CollectResendLocked() {
   stats_.resent_opens += opens.size();
   stats_.resent_requests += rest.size();
   opens.insert(opens.end(), rest.begin(), rest.end());
-  for (auto& p : opens) p->sent_gen = gen_;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& p : opens) {
+    p->sent_gen = gen_;
+    p->sent_at = now;
+  }
   return opens;
 }
 
@@ -113,16 +126,15 @@ std::vector<std::shared_ptr<Client::Pending>> Client::CollectResendLocked() {
 // returns once it is installed, so this (the reader) thread reads the replies
 // while the re-sends are still going out.
 bool Client::Reconnect() {
-  int fd = -1;
-  proto::HelloReply hello;
-  if (!ConnectOnce(&fd, &hello).ok()) return false;
+  Conn conn;
+  if (!ConnectOnce(&conn).ok()) return false;
   if (resender_.joinable()) resender_.join();  // the last one ended: its connection is gone
   uint64_t gen;
   {
     std::lock_guard<std::mutex> l(mu_);
     gen = gen_;
   }
-  resender_ = std::thread([this, fd, hello] { Resend(fd, hello); });
+  resender_ = std::thread([this, conn] { Resend(conn); });
   std::unique_lock<std::mutex> l(mu_);
   cv_.wait(l, [&] { return gen_ != gen || closing_; });
   return true;
@@ -130,9 +142,10 @@ bool Client::Reconnect() {
 
 // Holds write_mu_ from install to the last re-send: calls made meanwhile wait
 // and go out after every re-sent request.
-void Client::Resend(int fd, proto::HelloReply hello) {
+void Client::Resend(Conn conn) {
+  const int fd = conn.fd;
   std::lock_guard<std::mutex> w(write_mu_);
-  Install(fd, hello, false);
+  Install(conn, false);
   std::vector<std::shared_ptr<Pending>> resend;
   uint64_t oldest = 0;
   {
@@ -140,9 +153,9 @@ void Client::Resend(int fd, proto::HelloReply hello) {
     if (closing_ || fd_ != fd) return;
     resend = CollectResendLocked();
     oldest = pending_.empty() ? 0 : pending_.begin()->first;
-    LOG_INFO("client", "session %016llx reconnected (epoch %llu); re-sending %zu requests",
-             static_cast<unsigned long long>(session_id_), static_cast<unsigned long long>(epoch_),
-             resend.size());
+    LOG_INFO("client", "session %016llx reconnected to %s (epoch %llu); re-sending %zu requests",
+             static_cast<unsigned long long>(session_id_), conn.addr.c_str(),
+             static_cast<unsigned long long>(epoch_), resend.size());
   }
   for (const auto& p : resend) {
     if (!SendLocked(fd, *p, oldest).ok()) {

@@ -1,22 +1,32 @@
 // The client library against a real MDS child process: reconnect and resend
 // across connection resets and kill -9 of the MDS, with every acknowledged
 // operation present exactly once afterwards; open orphans survive a restart.
+// Failover: redirects from standbys, deposed (stale-epoch) actives refused,
+// a hung active left for a newer one found by probing, a hung MDS skipped
+// on connect; these use small in-test protocol peers (FakeMds) next to real
+// MDSs.
 // BATON_SEED replays a run; BATON_KILLS sets the number of kills (default 20).
 #define BOOST_TEST_MODULE client_test
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "client/client.h"
+#include "proto/frame.h"
+#include "proto/messages.h"
+#include "proto/net.h"
 #include "tests/mds/client_checks.h"
 #include "tests/mds/mds_test_util.h"
 
@@ -48,6 +58,20 @@ void StopAndWait(pid_t pid) {
   BOOST_FAIL("process " << pid << " did not stop");
 }
 
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Runs f on scope exit (every exit path of a test, BOOST_REQUIRE included).
+class Finally {
+ public:
+  explicit Finally(std::function<void()> f) : f_(std::move(f)) {}
+  ~Finally() { f_(); }
+
+ private:
+  std::function<void()> f_;
+};
 
 // A hang fails the test instead of blocking it.
 std::unique_ptr<Client> Connect(const std::string& addr, int64_t timeout_ms = 120000) {
@@ -224,36 +248,50 @@ BOOST_AUTO_TEST_CASE(open_orphan_survives_restart_and_is_reclaimed_after) {
   BOOST_TEST(err == ENOENT);  // reclaimed at its last release
 }
 
-// Two addresses: a standby MDS waits for the writer lock; when the active is
-// killed it takes over (raising the epoch), and the client finds it at the
-// other address, re-opens its session and resends. Repeated both ways.
+// Two real MDSs on one volume, active and standby. The client is given the
+// standby's address first: it is redirected to the active. When the active
+// is killed the standby takes over (raising the epoch), and the client finds
+// it at the other address, re-opens its session and resends; a new standby
+// is started at the dead one's address. Repeated both ways.
 BOOST_AUTO_TEST_CASE(failover_to_a_standby_at_another_address) {
   TempDir dir;
   std::string vol = MakeVolume(dir);
   std::string addr[2] = {FreeLocalAddress(), FreeLocalAddress()};
-  std::unique_ptr<MdsProcess> active = std::make_unique<MdsProcess>(vol, addr[0], 30000, true);
+  auto active = std::make_unique<MdsProcess>(vol, addr[0], 30000, true);
   BOOST_REQUIRE(active->Start());
+  BOOST_REQUIRE(active->WaitRole(proto::Role::kActive, 20000));
+  auto standby = std::make_unique<MdsProcess>(vol, addr[1], 30000, true);
+  BOOST_REQUIRE(standby->Start());
+  BOOST_REQUIRE(standby->WaitRole(proto::Role::kStandby, 20000));
   ClientOptions o;
   o.call_timeout_ms = 120000;
-  auto c = Client::Connect({addr[0], addr[1]}, o);
-  BOOST_REQUIRE(c.ok());
+  auto c = Client::Connect({addr[1], addr[0]}, o);  // the standby first
+  BOOST_REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  BOOST_TEST((*c)->active_address() == addr[0]);
+  BOOST_TEST((*c)->stats().redirects >= 1u);
   std::atomic<bool> stop{false};
   Acked acked;
   std::vector<std::thread> ts;
+  Finally join([&] {
+    stop = true;
+    (*c)->Close();  // a failed REQUIRE: unblocks the workload's calls
+    for (auto& t : ts) t.join();
+  });
   for (int t = 0; t < 2; t++) ts.emplace_back([&, t] { Workload(**c, t, stop, acked); });
   uint64_t epoch = (*c)->epoch();
   for (int k = 1; k <= 4; k++) {
-    auto standby = std::make_unique<MdsProcess>(vol, addr[k % 2], 30000, true);
-    BOOST_REQUIRE(standby->Spawn());
-    BOOST_TEST(!standby->WaitReady(300));  // blocked on the lock while the active lives
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     active->Kill9();
-    BOOST_REQUIRE_MESSAGE(standby->WaitReady(10000), "standby did not take over");
+    BOOST_REQUIRE_MESSAGE(standby->WaitRole(proto::Role::kActive, 10000), "standby did not take over");
     active = std::move(standby);
+    standby = std::make_unique<MdsProcess>(vol, addr[(k + 1) % 2], 30000, true);
+    BOOST_REQUIRE(standby->Start());
+    BOOST_REQUIRE(standby->WaitRole(proto::Role::kStandby, 20000));
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }
   stop = true;
   for (auto& t : ts) t.join();
+  ts.clear();
   BOOST_TEST(acked.errors.load() == 0, acked.first_error);
   BOOST_TEST((*c)->epoch() > epoch);
   BOOST_TEST((*c)->stats().reconnects >= 4u);
@@ -336,4 +374,358 @@ BOOST_AUTO_TEST_CASE(resend_of_large_requests_keeps_reading_replies) {
   for (auto& t : ts) t.join();
   BOOST_TEST(failures.load() == 0);
   BOOST_TEST(c->stats().resent_requests >= 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Failover: standbys, deposed actives, hung actives.
+
+namespace {
+
+// A protocol peer posing as an MDS, on 127.0.0.1:0. Each connection gets one
+// thread. HELLO: a HELLO_REPLY with the configured role, epoch and address
+// list (session id 0 unless active, else the one asked for); the connection then stays open and
+// any REQUEST on it is counted, never answered, so a test sees whether the
+// client used it. STATUS: a STATUS_REPLY with role and epoch, then close.
+class FakeMds {
+ public:
+  FakeMds(proto::Role role, uint64_t epoch) : role_(role), epoch_(epoch) {
+    StatusOr<int> fd = proto::ListenTcp("127.0.0.1:0", &address_);
+    BOOST_REQUIRE_MESSAGE(fd.ok(), fd.status().ToString());
+    listen_fd_ = *fd;
+    acceptor_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~FakeMds() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+      for (int fd : conns_) ::shutdown(fd, SHUT_RDWR);
+    }
+    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
+    acceptor_.join();
+    for (auto& t : threads_) t.join();
+    for (int fd : conns_) proto::CloseFd(fd);
+    proto::CloseFd(listen_fd_);
+  }
+  const std::string& address() const { return address_; }
+  void set_mds_addresses(std::vector<std::string> a) {
+    std::lock_guard<std::mutex> l(mu_);
+    mds_addresses_ = std::move(a);
+  }
+  std::atomic<int> hellos{0}, statuses{0}, requests{0}, closed_by_client{0};
+
+ private:
+  void AcceptLoop() {
+    for (;;) {
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      std::lock_guard<std::mutex> l(mu_);
+      if (stop_) {
+        proto::CloseFd(fd);
+        return;
+      }
+      if (fd < 0) continue;
+      conns_.push_back(fd);
+      threads_.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+  void Serve(int fd) {
+    proto::FrameDecoder dec;
+    proto::Frame f;
+    Status st;
+    while ((st = proto::ReadFrame(fd, &dec, &f)).ok()) {
+      if (f.kind == proto::FrameKind::kRequest) {
+        requests++;
+      } else if (f.kind == proto::FrameKind::kHello) {
+        hellos++;
+        proto::HelloReply r;
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          r.accepted_version = proto::kProtocolVersion;
+          proto::Hello h;
+          if (!proto::DecodeHello(f.payload, &h).ok()) return;
+          r.session_id = role_ != proto::Role::kActive ? 0 : h.session_id != 0 ? h.session_id : 0x5eed;
+          r.epoch = epoch_;
+          r.role = role_;
+          r.mds_addresses = mds_addresses_;
+        }
+        if (!proto::SendFrame(fd, {proto::FrameKind::kHelloReply, 0, 0, 0, proto::EncodeHelloReply(r)}).ok()) return;
+      } else if (f.kind == proto::FrameKind::kStatus) {
+        statuses++;
+        proto::StatusInfo s;
+        s.role = role_;
+        s.epoch = epoch_;
+        s.address = address_;
+        proto::SendFrame(fd, {proto::FrameKind::kStatusReply, 0, 0, 0, proto::EncodeStatusInfo(s)}).PermitUnchecked();
+        return;
+      } else {
+        return;
+      }
+    }
+    if (st.code() == Code::kClosed) closed_by_client++;
+  }
+
+  const proto::Role role_;
+  const uint64_t epoch_;
+  std::string address_;
+  int listen_fd_ = -1;
+  std::thread acceptor_;
+  std::mutex mu_;
+  bool stop_ = false;                      // GUARDED_BY(mu_)
+  std::vector<std::string> mds_addresses_;  // GUARDED_BY(mu_)
+  std::vector<int> conns_;                  // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;        // GUARDED_BY(mu_) until stop_
+};
+
+uint64_t EpochOf(const std::string& addr) {
+  StatusOr<proto::StatusInfo> s = client::QueryStatus(addr, 2000);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+  return s->epoch;
+}
+
+std::unique_ptr<Client> ConnectTo(const std::vector<std::string>& addrs, const ClientOptions& o) {
+  auto c = Client::Connect(addrs, o);
+  BOOST_REQUIRE_MESSAGE(c.ok(), c.status().ToString());
+  return std::move(c).value();
+}
+
+// Waits (bounded) until pred holds; false on timeout.
+bool Eventually(const std::function<bool()>& pred, int timeout_ms = 5000) {
+  for (auto t0 = Clock::now(); !pred();) {
+    if (SecondsSince(t0) * 1000 > timeout_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+}  // namespace
+
+// (a) The client is given a standby's address (and a second standby's). The
+// first one's HELLO_REPLY names the active first: the client closes the
+// standby's connection unused, learns the active's address and serves from
+// it, before trying the other standby; a later reconnect goes straight to
+// the active.
+BOOST_AUTO_TEST_CASE(standby_redirects_to_the_active) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  FakeMds standby(proto::Role::kStandby, EpochOf(mds.address()));
+  FakeMds decoy(proto::Role::kStandby, EpochOf(mds.address()));  // no hint
+  standby.set_mds_addresses({mds.address(), standby.address(), decoy.address()});
+  auto c = ConnectTo({standby.address(), decoy.address()}, ClientOptions{});
+  BOOST_TEST(decoy.hellos.load() == 0);  // the hint went before the other addresses
+  BOOST_TEST(c->active_address() == mds.address());
+  BOOST_TEST(c->stats().redirects == 1u);
+  MustCall(*c, CreateReq(fs::kRootIno, "via-redirect"));
+  c->BreakConnectionForTest();
+  MustCall(*c, LookupReq(fs::kRootIno, "via-redirect"));
+  BOOST_TEST(c->stats().reconnects >= 1u);
+  BOOST_TEST(standby.hellos.load() == 1);  // the reconnect tried the active first
+  BOOST_TEST(standby.requests.load() == 0);
+  BOOST_TEST(Eventually([&] { return standby.closed_by_client.load() == 1; }));  // closed, not kept
+}
+
+// Redirect chasing ends: two standbys naming each other (and no active) make
+// Connect fail after initial_connect_timeout_ms, not loop forever.
+BOOST_AUTO_TEST_CASE(standbys_naming_each_other_do_not_loop) {
+  FakeMds a(proto::Role::kStandby, 3), b(proto::Role::kStandby, 3);
+  a.set_mds_addresses({b.address(), a.address()});
+  b.set_mds_addresses({a.address(), b.address()});
+  ClientOptions o;
+  o.initial_connect_timeout_ms = 300;
+  auto t0 = Clock::now();
+  auto c = Client::Connect({a.address()}, o);
+  BOOST_TEST(!c.ok());
+  BOOST_TEST_MESSAGE("Connect gave up after " << SecondsSince(t0) << " s: " << c.status().ToString());
+  BOOST_TEST(SecondsSince(t0) < 3.0);
+  BOOST_TEST(b.hellos.load() >= 1);  // the hint was followed
+}
+
+// (b) A peer that answers as active with an epoch below one already seen was
+// deposed: refused on a fresh connect (the epoch was seen from a standby)
+// and on reconnects (the epoch was seen from the real active).
+BOOST_AUTO_TEST_CASE(active_with_a_stale_epoch_is_refused) {
+  TempDir dir;
+  const std::string vol = MakeVolume(dir), addr = FreeLocalAddress();
+  auto mds = std::make_unique<MdsProcess>(vol, addr);
+  BOOST_REQUIRE(mds->Start());
+  const uint64_t epoch = EpochOf(addr);
+  BOOST_REQUIRE(epoch >= 1u);
+  FakeMds stale(proto::Role::kActive, epoch - 1);
+  FakeMds standby(proto::Role::kStandby, epoch);
+  standby.set_mds_addresses({stale.address(), addr});  // a wrong hint: the deposed one
+  auto c = ConnectTo({standby.address(), stale.address(), addr}, ClientOptions{});
+  BOOST_TEST(c->active_address() == addr);
+  BOOST_TEST(c->stats().stale_refused == 1u);
+  BOOST_TEST(stale.hellos.load() == 1);
+  MustCall(*c, CreateReq(fs::kRootIno, "a"));
+
+  // The MDS dies; only the stale peer answers. Refused on every round until
+  // the MDS is back (a higher epoch), and the call made meanwhile completes.
+  mds->Kill9();
+  std::atomic<bool> done{false};
+  StatusOr<fs::Reply> r = Status::Closed("not called");
+  std::thread t([&] {
+    r = c->Call(CreateReq(fs::kRootIno, "b"));
+    done = true;
+  });
+  Finally join([&] {
+    c->Close();
+    t.join();
+  });
+  BOOST_TEST(Eventually([&] { return c->stats().stale_refused >= 3u; }));
+  BOOST_TEST(!done.load());
+  mds = std::make_unique<MdsProcess>(vol, addr);
+  BOOST_REQUIRE(mds->Start());
+  BOOST_REQUIRE(Eventually([&] { return done.load(); }, 10000));
+  BOOST_TEST(r.ok());
+  BOOST_TEST(c->active_address() == addr);
+  BOOST_TEST(c->epoch() > epoch);
+  BOOST_TEST(stale.requests.load() == 0);
+  BOOST_TEST(Eventually([&] { return stale.closed_by_client.load() == stale.hellos.load(); }));
+}
+
+// (c) The active hangs (SIGSTOP): its connection stays open, the call gets
+// no reply. A new active takes over at another address with a higher epoch
+// (here: a real MDS on a copy of the volume made while the old one is
+// stopped, i.e. what a takeover after kill -9 would find). The watchdog's
+// probe finds it, the client drops the hung connection, reconnects there
+// and re-sends: the pending call completes, applied once.
+BOOST_AUTO_TEST_CASE(probe_leaves_a_hung_active_for_a_newer_one) {
+  TempDir dir;
+  const std::string vol = MakeVolume(dir), copy = dir.path() + "/vol-copy";
+  MdsProcess old_mds(vol, FreeLocalAddress());
+  BOOST_REQUIRE(old_mds.Start());
+  const std::string new_addr = FreeLocalAddress();
+  ClientOptions o;  // the default probe_after_ms and probe_interval_ms
+  o.call_timeout_ms = 30000;
+  auto c = ConnectTo({old_mds.address(), new_addr}, o);
+  const uint64_t epoch = c->epoch();
+  MustCall(*c, CreateReq(fs::kRootIno, "before"));
+  StopAndWait(old_mds.pid());
+  Finally resume([&] { ::kill(old_mds.pid(), SIGCONT); });  // then killed by ~MdsProcess
+  std::atomic<bool> done{false};
+  StatusOr<fs::Reply> r = Status::Closed("not called");
+  auto t0 = Clock::now();
+  std::thread t([&] {
+    r = c->Call(CreateReq(fs::kRootIno, "during"));
+    done = true;
+  });
+  Finally join([&] {
+    c->Close();
+    t.join();
+  });
+  // Nothing newer exists yet: the probes find nothing, the connection stays.
+  BOOST_TEST(Eventually([&] { return c->stats().probe_rounds >= 2u; }));
+  BOOST_TEST(SecondsSince(t0) >= 0.9);  // not before probe_after_ms
+  BOOST_TEST(c->stats().probe_switches == 0u);
+  BOOST_TEST(c->stats().reconnects == 0u);
+  BOOST_TEST(!done.load());
+  std::filesystem::copy(vol, copy, std::filesystem::copy_options::recursive);
+  MdsProcess new_mds(copy, new_addr);
+  BOOST_REQUIRE(new_mds.Start());
+  auto t1 = Clock::now();
+  BOOST_REQUIRE(Eventually([&] { return done.load(); }, 10000));
+  BOOST_TEST_MESSAGE("the call completed " << SecondsSince(t1) << " s after the new active was up");
+  BOOST_TEST(r.ok(), r.status().ToString());
+  BOOST_TEST((r.ok() && r->err == 0));
+  BOOST_TEST(c->stats().probe_switches == 1u);
+  BOOST_TEST(c->stats().reconnects == 1u);
+  BOOST_TEST(c->active_address() == new_addr);
+  BOOST_TEST(c->epoch() > epoch);
+  MustCall(*c, LookupReq(fs::kRootIno, "before"));
+  MustCall(*c, LookupReq(fs::kRootIno, "during"));
+}
+
+// A connected MDS that is merely slow (stopped, then resumed) is never left
+// while no other MDS is active with a higher epoch: here one peer is standby
+// and one claims active with the session's own epoch.
+BOOST_AUTO_TEST_CASE(slow_active_is_kept_without_a_newer_one) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  const uint64_t epoch = EpochOf(mds.address());
+  FakeMds standby(proto::Role::kStandby, epoch), same(proto::Role::kActive, epoch);
+  ClientOptions o;
+  o.probe_after_ms = 300;
+  o.probe_interval_ms = 100;
+  auto c = ConnectTo({mds.address(), standby.address(), same.address()}, o);
+  MustCall(*c, CreateReq(fs::kRootIno, "before"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  BOOST_TEST(c->stats().probe_rounds == 0u);  // an idle connection is not probed
+  StopAndWait(mds.pid());
+  Finally resume([&] { ::kill(mds.pid(), SIGCONT); });
+  std::thread waker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ::kill(mds.pid(), SIGCONT);
+  });
+  Finally join([&] { waker.join(); });
+  MustCall(*c, CreateReq(fs::kRootIno, "slow"));
+  client::ClientStats s = c->stats();
+  BOOST_TEST_MESSAGE("probe rounds " << s.probe_rounds);
+  BOOST_TEST(s.probe_rounds >= 3u);
+  BOOST_TEST(standby.statuses.load() >= 3);
+  BOOST_TEST(same.statuses.load() >= 3);
+  BOOST_TEST(s.probe_switches == 0u);
+  BOOST_TEST(s.reconnects == 0u);
+  BOOST_TEST(c->active_address() == mds.address());
+}
+
+// (d) An MDS that accepts connections but never answers (stopped) is first
+// in the list: Connect moves on after about connect_timeout_ms, and later
+// reconnects start at the MDS that answered.
+BOOST_AUTO_TEST_CASE(hung_mds_first_in_the_list_costs_one_connect_timeout) {
+  TempDir hung_dir, good_dir;
+  MdsProcess hung(MakeVolume(hung_dir), FreeLocalAddress()), good(MakeVolume(good_dir), FreeLocalAddress());
+  BOOST_REQUIRE(hung.Start());
+  BOOST_REQUIRE(good.Start());
+  StopAndWait(hung.pid());
+  Finally resume([&] { ::kill(hung.pid(), SIGCONT); });
+  ClientOptions o;
+  o.connect_timeout_ms = 500;
+  auto t0 = Clock::now();
+  auto c = ConnectTo({hung.address(), good.address()}, o);
+  double took_s = SecondsSince(t0);
+  BOOST_TEST_MESSAGE("Connect took " << took_s << " s");
+  BOOST_TEST(took_s >= 0.45);  // it did try the hung one first
+  BOOST_TEST(took_s < 1.2);
+  BOOST_TEST(c->active_address() == good.address());
+  c->BreakConnectionForTest();
+  t0 = Clock::now();
+  MustCall(*c, CreateReq(fs::kRootIno, "after-reconnect"));
+  BOOST_TEST(SecondsSince(t0) < 0.45);  // the reconnect did not wait on the hung one
+  BOOST_TEST(c->stats().reconnects == 1u);
+}
+
+// (c) with real MDSs: a standby on the same volume takes over the stopped
+// active after its lease; the client's probe finds the new active and the
+// pending call completes there. After SIGCONT the deposed MDS never answers
+// it (the client's session is elsewhere, and its stale epoch is refused).
+BOOST_AUTO_TEST_CASE(real_standby_takeover_of_a_hung_active) {
+  TempDir dir;
+  const std::string vol = MakeVolume(dir);
+  MdsProcess a(vol, FreeLocalAddress(), 30000, true), b(vol, FreeLocalAddress(), 30000, true);
+  a.lease_ms = b.lease_ms = 600;
+  BOOST_REQUIRE(a.Start());
+  BOOST_REQUIRE(a.WaitRole(proto::Role::kActive, 20000));
+  BOOST_REQUIRE(b.Start());
+  BOOST_REQUIRE(b.WaitRole(proto::Role::kStandby, 20000));
+  ClientOptions o;
+  o.call_timeout_ms = 30000;
+  auto c = ConnectTo({a.address()}, o);  // b is learnt from a's HELLO_REPLY
+  const uint64_t epoch = c->epoch();
+  MustCall(*c, CreateReq(fs::kRootIno, "before"));
+  StopAndWait(a.pid());
+  Finally resume([&] { ::kill(a.pid(), SIGCONT); });
+  auto t0 = Clock::now();
+  StatusOr<fs::Reply> r = c->Call(CreateReq(fs::kRootIno, "during"));
+  BOOST_TEST_MESSAGE("the call completed " << SecondsSince(t0) << " s after SIGSTOP");
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  BOOST_TEST(r->err == 0);
+  BOOST_TEST(c->active_address() == b.address());
+  BOOST_TEST(c->epoch() > epoch);
+  BOOST_TEST(c->stats().probe_switches == 1u);
+  ::kill(a.pid(), SIGCONT);
+  MustCall(*c, LookupReq(fs::kRootIno, "during"));
+  c->BreakConnectionForTest();  // reconnects to b, not to the deposed a
+  MustCall(*c, LookupReq(fs::kRootIno, "before"));
+  BOOST_TEST(c->active_address() == b.address());
 }
