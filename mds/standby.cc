@@ -23,7 +23,7 @@ namespace {
 constexpr int kPollMs = 10;                          // election and journal polling
 constexpr uint64_t kPublishEveryNs = 100'000'000;    // info file and view
 constexpr uint64_t kSyncEveryNs = 1'000'000'000;     // store sync (bounds the active's trim)
-constexpr size_t kFollowBatchBytes = 16u << 20;      // one apply transaction at most
+constexpr size_t kFollowBatchBytes = 2u << 20;       // one apply transaction at most (keeps polls frequent)
 constexpr int64_t kMapHorizonNs = 300'000'000'000;  // MDSs silent longer are left out of the map
 constexpr uint32_t kListenerReadTimeoutMs = 500;
 
