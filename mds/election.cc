@@ -185,6 +185,9 @@ StatusOr<std::unique_ptr<Lease>> Election::Poll() {
   BATON_ASSIGN_OR_RETURN(bool mine, TryOfdLock(takeover_fd_, tpath));
   if (!mine) return std::unique_ptr<Lease>();  // another standby is deciding
   StatusOr<std::unique_ptr<Lease>> r = PollLocked();
+  // Name the new holder at once (the epoch follows once raised): standbys
+  // watch the heartbeat of the MDS the lock text names.
+  if (r.ok() && *r) (*r)->WriteHolderText();
   OfdUnlock(takeover_fd_);
   return r;
 }
