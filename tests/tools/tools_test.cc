@@ -3,7 +3,10 @@
 #define BOOST_TEST_MODULE tools_test
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +23,8 @@
 using namespace baton;
 using baton::testing::MdsProcess;
 using baton::testing::TempDir;
+using baton::testing::FreeLocalAddress;
+using baton::testing::MakeVolume;
 
 namespace {
 
@@ -255,4 +260,71 @@ BOOST_AUTO_TEST_CASE(status_reports_the_active_and_unreachable_addresses) {
   BOOST_TEST(r.rc == 1, r.out);
   r = Baton("status");
   BOOST_TEST(r.rc == 2, r.out);
+}
+
+// The systemd unit's ExecStart, with the example settings, really starts an
+// MDS that becomes active under its instance name, and SIGTERM (systemd's
+// stop) ends it with 0; a second instance on the same address exits 2, which
+// the unit's RestartPreventExitStatus keeps from restarting in a loop.
+BOOST_AUTO_TEST_CASE(systemd_unit_exec_start_runs_an_mds) {
+  const std::string bin = BatonBin();
+  std::ifstream unit(bin.substr(0, bin.rfind('/')) + "/baton-mds@.service");
+  BOOST_REQUIRE_MESSAGE(unit.good(), "baton-mds@.service not generated next to the baton binary");
+  std::string line, exec, prevent, restart;
+  while (std::getline(unit, line)) {
+    if (line.rfind("ExecStart=", 0) == 0) exec = line.substr(10);
+    if (line.rfind("RestartPreventExitStatus=", 0) == 0) prevent = line.substr(25);
+    if (line.rfind("Restart=", 0) == 0) restart = line.substr(8);
+  }
+  BOOST_TEST(restart == "always");
+  BOOST_TEST(prevent == "2");
+  TempDir dir;
+  const std::string vol = MakeVolume(dir), addr = FreeLocalAddress();
+  // Expand it as systemd would for baton-mds@unit-a with the example settings.
+  std::vector<std::string> args;
+  std::istringstream words(exec);
+  for (std::string w; words >> w;) {
+    if (w == "${BATON_VOLUME}") w = vol;
+    else if (w == "${BATON_LISTEN}") w = addr;
+    else if (w == "%i") w = "unit-a";
+    else if (w == "$BATON_MDS_OPTS") w = "--lease-ms=1000";
+    if (w.rfind("--lease-ms=", 0) == 0) {
+      args.push_back("--lease-ms");
+      w = w.substr(11);
+    }
+    args.push_back(w);
+  }
+  BOOST_REQUIRE(args.size() > 2);
+  BOOST_TEST(args[0].find("/bin/baton") != std::string::npos, args[0]);
+  args[0] = bin;  // the unit names the installed path; run this build's
+  auto spawn = [&](const std::string& log) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    return pid;
+  };
+  pid_t pid = spawn(dir.path() + "/unit-a.log");
+  BOOST_REQUIRE(pid > 0);
+  bool active = false;
+  for (int i = 0; i < 500 && !active; i++) {
+    auto st = client::QueryStatus(addr, 200);
+    active = st.ok() && st->role == proto::Role::kActive && st->name == "unit-a";
+    if (!active) ::usleep(20000);
+  }
+  BOOST_TEST(active);
+  BOOST_TEST(::access((vol + "/mds/unit-a/meta/data.mdb").c_str(), F_OK) == 0);
+  pid_t second = spawn(dir.path() + "/unit-b.log");
+  int ws = 0;
+  BOOST_REQUIRE(::waitpid(second, &ws, 0) == second);
+  BOOST_TEST((WIFEXITED(ws) && WEXITSTATUS(ws) == 2));
+  ::kill(pid, SIGTERM);
+  BOOST_REQUIRE(::waitpid(pid, &ws, 0) == pid);
+  BOOST_TEST((WIFEXITED(ws) && WEXITSTATUS(ws) == 0));
 }
