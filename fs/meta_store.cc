@@ -156,6 +156,8 @@ StatusOr<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, con
     return Status::NotFound("no metadata store in " + dir);
   MDB_env* env = nullptr;
   BATON_RETURN_IF_ERROR(OpenEnv(dir, opts, &env));
+  int dead = 0;
+  mdb_reader_check(env, &dead);  // slots of dead processes (see Sync)
   auto store = std::make_unique<LmdbMetaStore>(env, Dbis{}, opts, dir);
   LmdbTxn txn;
   BATON_RETURN_IF_ERROR(txn.Begin(env, opts.read_only));
@@ -188,6 +190,12 @@ Status CopyStore(MetaStore& src, const std::string& dest_dir) {
   return LmdbStatus(mdb_env_copy2(src.env(), dest_dir.c_str(), MDB_CP_COMPACT), "mdb_env_copy2");
 }
 
-Status LmdbMetaStore::Sync() { return LmdbStatus(mdb_env_sync(env_, 1), "mdb_env_sync"); }
+Status LmdbMetaStore::Sync() {
+  // Readers of processes that died (a standby killed while copying this
+  // store) would pin old pages forever: clear their slots.
+  int dead = 0;
+  mdb_reader_check(env_, &dead);
+  return LmdbStatus(mdb_env_sync(env_, 1), "mdb_env_sync");
+}
 
 }  // namespace baton::fs

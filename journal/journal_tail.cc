@@ -73,6 +73,7 @@ Status JournalTail::OpenSegmentFor(uint64_t lsn) {
     RecordHeader h;
     std::string_view payload;
     uint64_t len = LoadU32(buf.data() + 8);
+    if (len > f::kMaxPayloadBytes) return Status::Ok();  // damaged: ReadUpTo reports it
     std::string rec;
     BATON_RETURN_IF_ERROR(file_->PRead(pos_, f::kRecordHeaderSize + len, &rec));
     if (DecodeRecordAt(rec, 0, seed_, vol_, &h, &payload) != RecordCheck::kOk || h.lsn >= lsn) return Status::Ok();
@@ -117,6 +118,7 @@ Status JournalTail::ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_by
     BATON_RETURN_IF_ERROR(file_->PRead(pos_, kReadChunkBytes, &buf));
     size_t at = 0;
     bool progressed = false;
+    std::string bad;  // why the record at pos_ + at is not the one expected ("" = not there yet)
     while (at < buf.size() && next_lsn_ <= limit && bytes < max_bytes) {
       if (have_next_ && next_lsn_ >= next_.first_lsn) break;
       if (buf.size() - at >= f::kRecordHeaderSize) {
@@ -128,8 +130,16 @@ Status JournalTail::ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_by
       }
       RecordHeader h;
       std::string_view payload;
-      if (DecodeRecordAt(buf, at, seed_, vol_, &h, &payload) != RecordCheck::kOk) break;
-      if (h.epoch != cur_.epoch || h.lsn != next_lsn_) break;
+      RecordCheck check = DecodeRecordAt(buf, at, seed_, vol_, &h, &payload);
+      if (check == RecordCheck::kShort) break;
+      if (check != RecordCheck::kOk) {
+        bad = RecordCheckName(check);
+        break;
+      }
+      if (h.epoch != cur_.epoch || h.lsn != next_lsn_) {
+        bad = "record has LSN " + std::to_string(h.lsn) + " epoch " + std::to_string(h.epoch);
+        break;
+      }
       out->push_back(Record{h.lsn, h.epoch, h.type, h.flags, std::string(payload), cur_.seq, pos_ + at});
       at += f::kRecordHeaderSize + payload.size();
       bytes += payload.size();
@@ -139,12 +149,31 @@ Status JournalTail::ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_by
     pos_ += at;
     if (progressed) continue;
     if (have_next_ && next_lsn_ >= next_.first_lsn) continue;
-    // Nothing readable here below the limit: the log must go on in a later
-    // segment (a roll), or the bytes are not there yet.
-    if (listed) break;
-    listed = true;
-    BATON_RETURN_IF_ERROR(FindNextSegment());
-    if (have_next_ && next_.first_lsn <= next_lsn_) continue;
+    // Nothing readable here at or below the limit: the log goes on in a later
+    // segment (a roll, or a newer writer), or the bytes are not there yet.
+    if (!listed) {
+      listed = true;
+      BATON_RETURN_IF_ERROR(FindNextSegment());
+      if (have_next_ && next_.first_lsn <= next_lsn_) continue;
+    }
+    if (have_next_ && next_.first_lsn > next_lsn_) {
+      // The records between are gone: trimmed away (our segment was
+      // deleted under us) or lost.
+      if (!env_->FileExists(SegmentPath(dir_, cur_.seq)))
+        return Status::NotFound("journal LSN " + std::to_string(next_lsn_) + " was trimmed (segment " +
+                                f::SegmentFileName(cur_.seq) + " is gone; the next starts at LSN " +
+                                std::to_string(next_.first_lsn) + ")");
+      return Status::Corruption("journal segment " + f::SegmentFileName(cur_.seq) + " ends at LSN " +
+                                std::to_string(next_lsn_) + " (offset " + std::to_string(pos_) +
+                                (bad.empty() ? "" : ": " + bad) + ") but the next segment starts at LSN " +
+                                std::to_string(next_.first_lsn));
+    }
+    if (!bad.empty()) {
+      // Durable by the writer's word (at or below the limit), yet damaged.
+      return Status::Corruption("journal segment " + f::SegmentFileName(cur_.seq) + " offset " +
+                                std::to_string(pos_) + ": " + bad + " (expected LSN " + std::to_string(next_lsn_) +
+                                ", published durable up to " + std::to_string(limit) + ")");
+    }
     break;
   }
   // Below `limit` but not readable yet (the bytes are still on their way to

@@ -33,9 +33,14 @@ class JournalTail {
   // read now, at most about max_bytes of payload. limit_epoch is the epoch of
   // the writer that published `limit`: a segment of an older epoch is left as
   // soon as a newer segment starts at the LSN reached.
-  //   kNotFound    next_lsn() was trimmed away (the caller must re-seed)
-  //   kCorruption  a record at or below `limit` is bad and no later segment
-  //                continues the log
+  //   Ok           possibly with no records: what is at or below `limit`
+  //                is not readable yet (bytes still on their way to this
+  //                reader's view of the storage); call again
+  //   kNotFound    next_lsn() was trimmed away, also under an open segment
+  //                (the caller must re-seed)
+  //   kCorruption  a record at or below `limit` is damaged, or records are
+  //                missing before the next segment, and no later segment
+  //                continues the log at next_lsn()
   Status ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_bytes, std::vector<Record>* out);
   uint64_t next_lsn() const { return next_lsn_; }
 

@@ -132,8 +132,12 @@ Status JournalWriter::CutTail(const RecoveryResult& r) {
                static_cast<unsigned long long>(size - r.tail_offset_bytes),
                static_cast<unsigned long long>(r.tail_offset_bytes));
       BATON_RETURN_IF_ERROR(file->Truncate(r.tail_offset_bytes));
-      BATON_RETURN_IF_ERROR(file->Sync());
     }
+    // Always: the last writer may have died between its write and its
+    // fdatasync. Recovery read those records from the page cache and counts
+    // them as history; they must be durable before anything builds on them
+    // (a new segment starting after them, a store that applied them).
+    BATON_RETURN_IF_ERROR(file->Sync());
     BATON_RETURN_IF_ERROR(file->Close());
   }
   for (uint64_t seq : r.bad_trailing_seqs) {

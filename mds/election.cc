@@ -65,6 +65,28 @@ std::string HolderNameFromText(const std::string& text) {
   return text.substr(p + 5, e == std::string::npos ? std::string::npos : e - p - 5);
 }
 
+StatusOr<int> LockMdsName(const std::string& volume_path, const std::string& name, const std::string& address) {
+  const std::string mds_dir = JoinPath(volume_path, kMdsDirName);
+  for (const std::string& d : {mds_dir, MdsDir(volume_path, name)}) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Status::IOError("mkdir " + d, errno);
+  }
+  const std::string path = JoinPath(MdsDir(volume_path, name), "name.lock");
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("open " + path, errno);
+  StatusOr<bool> got = TryOfdLock(fd, path);
+  if (!got.ok() || !*got) {
+    ::close(fd);
+    if (!got.ok()) return got.status();
+    return Status::Busy("another MDS named " + name + " runs on " + volume_path + " (" + ReadText(path) +
+                        "); give each MDS its own --name");
+  }
+  std::string text = "address=" + address + " pid=" + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) {
+    // Only a description: the lock is what counts.
+  }
+  return fd;
+}
+
 // ---- Lease ----
 
 Lease::Lease(Env* env, ElectionOptions options, int lock_fd)
@@ -79,13 +101,15 @@ Lease::~Lease() {
 
 void Lease::set_epoch(uint64_t epoch) { epoch_.store(epoch); }
 
-void Lease::WriteHolderText() {
+bool Lease::WriteHolderText() {
   std::string text = "name=" + options_.name + " address=" + options_.address + " pid=" + std::to_string(::getpid()) +
                      " epoch=" + std::to_string(epoch_.load()) + "\n";
   if (::ftruncate(lock_fd_, 0) != 0 ||
       ::pwrite(lock_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
     LOG_WARN("mds", "could not record the holder in %s/lock: %s", options_.volume_path.c_str(), strerror(errno));
+    return false;
   }
+  return true;
 }
 
 void Lease::StartHeartbeat(std::function<MdsInfo()> snapshot) {
@@ -115,12 +139,22 @@ void Lease::StopHeartbeat() {
   if (thread_.joinable()) thread_.join();
 }
 
+// Renews the lease only when everything a standby judges this MDS by holds:
+// the fence (superblock epoch, lock file), the lock text naming this MDS, and
+// a heartbeat written to the info file the path names. A standby can only
+// see a heartbeat stand still for lease_ms if this MDS's lease lapsed first.
 void Lease::Beat() {
   uint64_t start = NowNs();  // a renewal counts from before its check
-  CheckFence();
+  if (!CheckFence()) return;
+  if (HolderNameFromText(ReadText(JoinPath(options_.volume_path, kLockName))) != options_.name &&
+      !WriteHolderText())
+    return;
   if (snapshot_) {
     Status st = info_->Write(snapshot_());
-    if (!st.ok()) LOG_WARN("mds", "cannot publish the heartbeat: %s", st.ToString().c_str());
+    if (!st.ok()) {
+      LOG_WARN("mds", "cannot publish the heartbeat (the lease is not renewed): %s", st.ToString().c_str());
+      return;
+    }
   }
   renewed_ns_.store(start);
 }
@@ -133,24 +167,45 @@ void Lease::WaitFresh() const {
   while (!Fresh()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-void Lease::CheckFence() {
+bool Lease::CheckFence() {
   const std::string lock_path = JoinPath(options_.volume_path, kLockName);
   struct stat ours, now;
-  if (::fstat(lock_fd_, &ours) == 0 && ::stat(lock_path.c_str(), &now) == 0 && ours.st_ino != now.st_ino) {
-    Deposed("another MDS replaced the volume lock (" + ReadText(lock_path) + ")");
+  if (::fstat(lock_fd_, &ours) != 0) {
+    LOG_WARN("mds", "fence check: cannot fstat the volume lock: %s", strerror(errno));
+    renewed_ns_.store(0);
+    return false;
   }
+  if (::stat(lock_path.c_str(), &now) != 0) {
+    if (errno == ENOENT) Deposed("the volume lock " + lock_path + " was removed (another MDS may have made a new one)");
+    LOG_WARN("mds", "fence check: cannot stat %s: %s", lock_path.c_str(), strerror(errno));
+    renewed_ns_.store(0);
+    return false;
+  }
+  if (ours.st_ino != now.st_ino || ours.st_dev != now.st_dev)
+    Deposed("another MDS replaced the volume lock (" + ReadText(lock_path) + ")");
   uint64_t mine = epoch_.load();
-  if (mine == 0) return;
+  if (mine == 0) return true;
   StatusOr<volume::Superblock> sb = volume::ReadSuperblock(env_, JoinPath(options_.volume_path, "superblock"));
   if (!sb.ok()) {
-    // Not proof of a takeover; the lease lapses if this keeps failing, and
-    // nothing is answered meanwhile.
+    // Not proof of a takeover, nor of its absence: answer nothing, renew nothing.
     LOG_WARN("mds", "fence check: cannot read the superblock: %s", sb.status().ToString().c_str());
     renewed_ns_.store(0);
-    return;
+    return false;
   }
   if (sb->epoch != mine)
     Deposed("the volume is at epoch " + std::to_string(sb->epoch) + ", this MDS serves epoch " + std::to_string(mine));
+  return true;
+}
+
+void Lease::ConfirmFence() {
+  const uint64_t deadline = NowNs() + uint64_t{options_.lease_ms} * 1000000;
+  while (!CheckFence()) {
+    if (NowNs() > deadline) {
+      LOG_ERROR("mds", "fail-stop: the fence cannot be checked for %u ms; exiting without answering", options_.lease_ms);
+      std::_Exit(1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 void Lease::Deposed(const std::string& why) {

@@ -1,6 +1,6 @@
 // Election of the active MDS on a shared volume, and the active's lease.
 //
-// Files (docs/format/volume.md):
+// Files (docs/FORMAT.md, "Volume directory"):
 //   VOLUME/lock           the active's lock: an open-file-description lock
 //                         (F_OFD_SETLK) held by the active for as long as it
 //                         lives; its text names the holder ("name=... ").
@@ -66,8 +66,9 @@ class Lease {
   // The epoch this MDS raised the superblock to; 0 until set.
   void set_epoch(uint64_t epoch);
   uint64_t epoch() const { return epoch_.load(); }
-  // Records "name=... address=... pid=... epoch=..." in VOLUME/lock.
-  void WriteHolderText();
+  // Records "name=... address=... pid=... epoch=..." in VOLUME/lock; false
+  // if it could not.
+  bool WriteHolderText();
 
   // Starts the heartbeat thread; snapshot() gives the info to publish.
   void StartHeartbeat(std::function<MdsInfo()> snapshot);
@@ -78,9 +79,15 @@ class Lease {
   // the fence check fails). For the reply path and the journal append.
   void WaitFresh() const;
   // Reads the superblock and the lock file now; exits the process with
-  // kDeposedExitCode if another MDS took over. Called after every journal
-  // fsync, before anything of that batch is applied or answered.
-  void CheckFence();
+  // kDeposedExitCode if another MDS took over. True when the volume is
+  // verifiably still ours, false when it cannot tell (the superblock is
+  // unreadable): then nothing may be applied or answered, and the lease is
+  // not renewed.
+  bool CheckFence();
+  // CheckFence until it can tell, for at most lease_ms; then fail-stop
+  // (exit 1). Called after every journal fsync, before anything of that
+  // batch is applied or answered.
+  void ConfirmFence();
 
  private:
   void Beat();
@@ -126,6 +133,11 @@ class Election {
   bool seen_any_ = false;
   uint64_t seen_change_ns_ = 0;
 };
+
+// Takes VOLUME/mds/NAME/name.lock, an OFD lock held for the life of the
+// process (returns its fd): two MDSs with one name would share one store and
+// one info file. kBusy, naming the holder, if another process has it.
+StatusOr<int> LockMdsName(const std::string& volume_path, const std::string& name, const std::string& address);
 
 // Parses "name=NAME" out of a lock text ("" if absent).
 std::string HolderNameFromText(const std::string& text);

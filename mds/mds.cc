@@ -103,7 +103,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   so.min_free_bytes = o.min_free_bytes;
   so.min_free_percent = o.min_free_percent;
   so.before_append = [&lease] { lease.WaitFresh(); };
-  so.after_durable = [&lease] { lease.CheckFence(); };
+  so.after_durable = [&lease] { lease.ConfirmFence(); };
   const std::string name = ctx.name;
   const std::string uuid = ctx.uuid;
   so.trim_limit = [env, &o, uuid, name](uint64_t lsn) { return StandbyTrimLimit(env, o.volume_path, uuid, name, lsn); };
@@ -121,7 +121,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   const std::string addr = ctx.address;
   svo.mds_map = [env, &o, uuid, addr] { return MdsMap(env, o.volume_path, uuid, addr, addr); };
   svo.before_send = [&lease] { lease.WaitFresh(); };
-  svo.on_newer_epoch = [&lease] { lease.CheckFence(); };
+  svo.on_newer_epoch = [&lease] { lease.CheckFence(); };  // exits if deposed
   MdsServer server(&store, &seq, &opens, svo);
   // The heartbeat publishes what followers may apply: the applied LSN (every
   // applied record passed the fence check after its fsync).
@@ -209,17 +209,21 @@ int TakeOver(Ctx& ctx, std::unique_ptr<Lease> lease, std::unique_ptr<fs::MetaSto
   });
   LOG_INFO("mds", "%s takes over volume %s at epoch %llu", ctx.name.c_str(), o.volume_path.c_str(),
            static_cast<unsigned long long>(epoch));
-  st = ReplayJournal(ctx.vol, *store);
-  if (!st.ok()) {
-    if (st.code() == Code::kNoSpace) LogVolumeFull(o.volume_path);
-    LOG_ERROR("mds", "replay failed: %s", st.ToString().c_str());
-    return 1;
-  }
+  // The journal first: its scan fixes where the history ends (a new segment
+  // of this epoch starts there, and syncs the tail the last writer may not
+  // have synced); a deposed writer's later records lie beyond it and are
+  // ignored by the replay that follows.
   journal::JournalOptions jo = ctx.vol.journal_options();
   jo.epoch = epoch;
   StatusOr<std::unique_ptr<journal::Journal>> jnl = journal::Journal::Open(jo);
   if (!jnl.ok()) {
     LOG_ERROR("mds", "cannot open the journal: %s", jnl.status().ToString().c_str());
+    return 1;
+  }
+  st = ReplayJournal(ctx.vol, *store);
+  if (!st.ok()) {
+    if (st.code() == Code::kNoSpace) LogVolumeFull(o.volume_path);
+    LOG_ERROR("mds", "replay failed: %s", st.ToString().c_str());
     return 1;
   }
   if (!JournalMatchesStore(*store, **jnl, o)) return 1;
@@ -235,12 +239,11 @@ int RunMds(const MdsOptions& o) {
   g_stop.store(false);
   g_serving.store(false);
   if (o.install_signal_handlers) InstallSignalHandlers();
-  const std::string name = o.name.empty() ? DefaultMdsName(o.listen_addr) : o.name;
-  if (!ValidMdsName(name)) {
-    LOG_ERROR("mds", "bad MDS name '%s': use 1-64 of A-Z a-z 0-9 . _ -", name.c_str());
+  if (!o.name.empty() && !ValidMdsName(o.name)) {
+    LOG_ERROR("mds", "bad MDS name '%s': use 1-64 of A-Z a-z 0-9 . _ -", o.name.c_str());
     return 2;
   }
-  LOG_INFO("mds", "starting %s: volume %s, listen %s", name.c_str(), o.volume_path.c_str(), o.listen_addr.c_str());
+  LOG_INFO("mds", "starting: volume %s, listen %s", o.volume_path.c_str(), o.listen_addr.c_str());
   StatusOr<std::unique_ptr<volume::Volume>> vol = volume::Volume::Open(Env::Default(), o.volume_path);
   if (!vol.ok()) {
     LOG_ERROR("mds", "cannot open volume %s: %s", o.volume_path.c_str(), vol.status().ToString().c_str());
@@ -258,6 +261,15 @@ int RunMds(const MdsOptions& o) {
     int fd;
     ~FdCloser() { proto::CloseFd(fd); }
   } closer{*listen_fd};
+  // The default name comes from the bound address (port 0 gets the real one).
+  const std::string name = o.name.empty() ? DefaultMdsName(address) : o.name;
+  StatusOr<int> name_lock = LockMdsName(o.volume_path, name, address);
+  if (!name_lock.ok()) {
+    LOG_ERROR("mds", "refusing to start: %s", name_lock.status().ToString().c_str());
+    return 2;
+  }
+  FdCloser name_closer{*name_lock};
+  LOG_INFO("mds", "%s listens on %s", name.c_str(), address.c_str());
   Ctx ctx{**vol, volume::FormatVolumeId((*vol)->superblock().volume_id), o, name, *listen_fd, address};
 
   // Before the election: seeding a store may take a while, and an elected

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <thread>
 
@@ -30,14 +31,21 @@ bool ParseU64Text(const std::string& s, uint64_t* out) {
 }
 
 std::string Body(const MdsInfo& i) {
-  char buf[768];
-  int n = snprintf(buf, sizeof buf,
-                   "baton-mds-info 1\nvolume=%s\nname=%s\naddress=%s\npid=%" PRIu64 "\nrole=%s\nepoch=%" PRIu64
-                   "\nheartbeat=%" PRIu64 "\napplied_lsn=%" PRIu64 "\ndurable_lsn=%" PRIu64 "\nsynced_lsn=%" PRIu64
-                   "\nsessions=%" PRIu64 "\nupdated_ns=%" PRId64 "\n",
-                   i.volume_id.c_str(), i.name.c_str(), i.address.c_str(), i.pid, i.role.c_str(), i.epoch, i.heartbeat, i.applied_lsn,
-                   i.durable_lsn, i.synced_lsn, i.sessions, i.updated_ns);
-  return std::string(buf, static_cast<size_t>(n > 0 && n < static_cast<int>(sizeof buf) ? n : 0));
+  std::string b = "baton-mds-info 1\n";
+  auto line = [&b](const char* k, const std::string& v) { b += std::string(k) + "=" + v + "\n"; };
+  line("volume", i.volume_id);
+  line("name", i.name);
+  line("address", i.address);
+  line("pid", std::to_string(i.pid));
+  line("role", i.role);
+  line("epoch", std::to_string(i.epoch));
+  line("heartbeat", std::to_string(i.heartbeat));
+  line("applied_lsn", std::to_string(i.applied_lsn));
+  line("durable_lsn", std::to_string(i.durable_lsn));
+  line("synced_lsn", std::to_string(i.synced_lsn));
+  line("sessions", std::to_string(i.sessions));
+  line("updated_ns", std::to_string(i.updated_ns));
+  return b;
 }
 
 }  // namespace
@@ -70,6 +78,7 @@ std::string EncodeMdsInfo(const MdsInfo& info) {
   char sum[40];
   snprintf(sum, sizeof sum, "checksum=%016" PRIx64 "\n", Checksum64(body, kInfoSeed));
   std::string out = body + sum;
+  if (out.size() > kMdsInfoBytes) return "";  // fields too long for the file
   out.resize(kMdsInfoBytes, '\0');
   return out;
 }
@@ -94,28 +103,44 @@ Status DecodeMdsInfo(const std::string& bytes, MdsInfo* out) {
     size_t eq = line.find('=');
     if (eq == std::string::npos) return Status::Corruption("MDS info line without '='");
     std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+    if (k == "volume") {
+      i.volume_id = v;
+      continue;
+    }
+    if (k == "name" || k == "address" || k == "role") {
+      (k == "name" ? i.name : k == "address" ? i.address : i.role) = v;
+      continue;
+    }
+    uint64_t* field = k == "pid"           ? &i.pid
+                      : k == "epoch"       ? &i.epoch
+                      : k == "heartbeat"   ? &i.heartbeat
+                      : k == "applied_lsn" ? &i.applied_lsn
+                      : k == "durable_lsn" ? &i.durable_lsn
+                      : k == "synced_lsn"  ? &i.synced_lsn
+                      : k == "sessions"    ? &i.sessions
+                                           : nullptr;
     uint64_t n = 0;
-    bool num = ParseU64Text(v, &n);
-    if (k == "volume") i.volume_id = v;
-    else if (k == "name") i.name = v;
-    else if (k == "address") i.address = v;
-    else if (k == "role") i.role = v;
-    else if (k == "updated_ns") i.updated_ns = static_cast<int64_t>(num ? n : 0);
-    else if (!num) return Status::Corruption("MDS info: bad number for " + k);
-    else if (k == "pid") i.pid = n;
-    else if (k == "epoch") i.epoch = n;
-    else if (k == "heartbeat") i.heartbeat = n;
-    else if (k == "applied_lsn") i.applied_lsn = n;
-    else if (k == "durable_lsn") i.durable_lsn = n;
-    else if (k == "synced_lsn") i.synced_lsn = n;
-    else if (k == "sessions") i.sessions = n;
-    // unknown keys are skipped: a newer MDS may add some
+    if (k == "updated_ns") {
+      if (!ParseU64Text(v, &n) || n > static_cast<uint64_t>(INT64_MAX))
+        return Status::Corruption("MDS info: bad number for " + k);
+      i.updated_ns = static_cast<int64_t>(n);
+    } else if (field != nullptr) {
+      if (!ParseU64Text(v, &n)) return Status::Corruption("MDS info: bad number for " + k);
+      *field = n;
+    }
+    // other keys are skipped, whatever their value: a newer MDS may add some
   }
   *out = std::move(i);
   return Status::Ok();
 }
 
 Status MdsInfoWriter::Write(MdsInfo info) {
+  // Readers find the file by its path: a file removed under us is made again
+  // (writing to an unlinked file would look like a heartbeat to no one).
+  if (file_ && !env_->FileExists(MdsInfoPath(volume_, name_))) {
+    file_->Close().PermitUnchecked();
+    file_.reset();
+  }
   if (!file_) {
     BATON_RETURN_IF_ERROR(env_->CreateDir(JoinPath(volume_, kMdsDirName)));
     BATON_RETURN_IF_ERROR(env_->CreateDir(MdsDir(volume_, name_)));
@@ -125,7 +150,10 @@ Status MdsInfoWriter::Write(MdsInfo info) {
   info.name = name_;
   info.heartbeat = ++heartbeat_;
   info.updated_ns = env_->NowRealtimeNanos();
-  return file_->PWrite(0, EncodeMdsInfo(info));
+  std::string bytes = EncodeMdsInfo(info);
+  if (bytes.empty()) return Status::InvalidArgument("MDS info of " + name_ + " does not fit in " +
+                                                    std::to_string(kMdsInfoBytes) + " bytes (address too long?)");
+  return file_->PWrite(0, bytes);
 }
 
 StatusOr<MdsInfo> ReadMdsInfo(Env* env, const std::string& volume, const std::string& name,

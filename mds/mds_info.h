@@ -6,7 +6,7 @@
 // has followed the journal. Each version carries an xxHash3-64 checksum, so a
 // reader that races a write sees a bad checksum and retries; nothing else
 // depends on it being synced (it is liveness information, never data).
-// Layout: docs/format/volume.md ("mds/NAME/info").
+// Layout: docs/FORMAT.md ("mds/NAME/info").
 #pragma once
 
 #include <cstdint>
@@ -46,7 +46,7 @@ bool ValidMdsName(const std::string& name);
 // The default name for an MDS listening on addr: "127.0.0.1:7070" -> "127.0.0.1-7070".
 std::string DefaultMdsName(const std::string& addr);
 
-std::string EncodeMdsInfo(const MdsInfo& info);  // exactly kMdsInfoBytes
+std::string EncodeMdsInfo(const MdsInfo& info);  // exactly kMdsInfoBytes; "" if the fields do not fit
 Status DecodeMdsInfo(const std::string& bytes, MdsInfo* out);
 
 // Rewrites one MDS's info file in place (created on first use).

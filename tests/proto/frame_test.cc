@@ -164,10 +164,25 @@ BOOST_AUTO_TEST_CASE(handshake_messages) {
   std::string cut = EncodeHelloReply(r);
   for (size_t i = 0; i < cut.size(); i++) BOOST_TEST(!DecodeHelloReply(cut.substr(0, i), &r2).ok());
 
-  StatusInfo s{Role::kActive, 3, 10, 11, 4, "127.0.0.1:7070"}, s2;
+  StatusInfo s, s2;
+  s.role = Role::kActive;
+  s.epoch = 3;
+  s.applied_lsn = 10;
+  s.durable_lsn = 11;
+  s.sessions = 4;
+  s.address = "127.0.0.1:7070";
+  s.name = "mds-a";
+  s.active_address = "127.0.0.1:7070";
+  s.lag = 7;
+  s.mds_addresses = {"127.0.0.1:7070", "127.0.0.1:7071"};
   BOOST_REQUIRE(DecodeStatusInfo(EncodeStatusInfo(s), &s2).ok());
   BOOST_TEST(s2.applied_lsn == 10u);
   BOOST_TEST(s2.sessions == 4u);
+  BOOST_TEST(s2.name == "mds-a");
+  BOOST_TEST(s2.lag == 7u);
+  BOOST_TEST(s2.mds_addresses.size() == 2u);
+  std::string scut = EncodeStatusInfo(s);
+  for (size_t i = 0; i < scut.size(); i++) BOOST_TEST(!DecodeStatusInfo(scut.substr(0, i), &s2).ok());
   ErrorBody e{7, "protocol version 9 not supported"}, e2;
   BOOST_REQUIRE(DecodeErrorBody(EncodeErrorBody(e), &e2).ok());
   BOOST_TEST(e2.message == e.message);
