@@ -176,6 +176,14 @@ Status Client::TryAddress(const std::string& addr, uint64_t session, Conn* out) 
 // kCorruption for one that did not keep the session id asked for.
 Status Client::JudgeHelloLocked(const std::string& addr, const proto::HelloReply& hello) {
   const std::string epoch = std::to_string(hello.epoch);
+  if (!OurVolumeLocked(hello.volume_id)) {
+    if (last_stale_logged_ != addr + "@" + hello.volume_id) {
+      LOG_WARN("client", "%s serves volume %s, not this session's %s: not used", addr.c_str(), hello.volume_id.c_str(),
+               volume_id_.c_str());
+      last_stale_logged_ = addr + "@" + hello.volume_id;
+    }
+    return Status::InvalidArgument(addr + " serves another volume (" + hello.volume_id + ")");
+  }
   if (hello.role != proto::Role::kActive) {
     max_epoch_seen_ = std::max(max_epoch_seen_, hello.epoch);
     stats_.redirects++;
@@ -200,7 +208,14 @@ Status Client::JudgeHelloLocked(const std::string& addr, const proto::HelloReply
   }
   max_epoch_seen_ = hello.epoch;
   preferred_addr_ = addr;
+  if (volume_id_.empty()) volume_id_ = hello.volume_id;  // pinned by the first active
   return Status::Ok();
+}
+
+// A reply may be used if it names no volume (an MDS that does not say) or
+// the volume this session was pinned to by its first active MDS.
+bool Client::OurVolumeLocked(const std::string& volume_id) const {
+  return volume_id.empty() || volume_id_.empty() || volume_id == volume_id_;
 }
 
 // Adds the addresses not known yet (up to proto::kMaxAddresses in all);

@@ -128,6 +128,7 @@ class Client {
   Status ConnectOnce(Conn* out);
   Status TryAddress(const std::string& addr, uint64_t session, Conn* out);
   Status JudgeHelloLocked(const std::string& addr, const proto::HelloReply& hello);  // REQUIRES(mu_)
+  bool OurVolumeLocked(const std::string& volume_id) const;  // REQUIRES(mu_)
   std::vector<std::string> LearnLocked(const std::vector<std::string>& addrs);     // REQUIRES(mu_)
   bool Reconnect();
   void Resend(Conn conn);
@@ -167,6 +168,7 @@ class Client {
   // Invariant: epoch_ <= max_epoch_seen_. No connection is installed on an
   // MDS whose epoch is below max_epoch_seen_.
   uint64_t max_epoch_seen_ = 0;  // GUARDED_BY(mu_)
+  std::string volume_id_;        // GUARDED_BY(mu_): pinned by the first active MDS (its HELLO_REPLY)
   std::string current_addr_;     // GUARDED_BY(mu_): the installed connection's MDS
   std::string preferred_addr_;   // GUARDED_BY(mu_): tried first (last seen active, or a probe's find)
   std::string last_stale_logged_;  // GUARDED_BY(mu_): "addr@epoch" last logged as deposed

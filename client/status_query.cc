@@ -101,6 +101,10 @@ void Client::ProbeOthers(std::unique_lock<std::mutex>& l) {
     if (stop) break;
     StatusOr<proto::StatusInfo> s = QueryStatus(a, static_cast<int>(options_.probe_timeout_ms));
     if (!s.ok()) continue;
+    l.lock();
+    const bool ours = OurVolumeLocked(s->volume_id);
+    l.unlock();
+    if (!ours) continue;  // an MDS of another volume: its epochs mean nothing here
     seen = std::max(seen, s->epoch);
     named.push_back(s->active_address);
     named.insert(named.end(), s->mds_addresses.begin(), s->mds_addresses.end());

@@ -56,7 +56,7 @@ uint64_t NowNs() {
 
 }  // namespace
 
-uint32_t HeartbeatIntervalMs(uint32_t lease_ms) { return std::clamp<uint32_t>(lease_ms / 10, 10, 200); }
+uint32_t HeartbeatIntervalMs(uint32_t lease_ms) { return std::clamp<uint32_t>(lease_ms / 40, 10, 50); }
 
 std::string HolderNameFromText(const std::string& text) {
   size_t p = text.find("name=");

@@ -118,6 +118,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   svo.bound_address = ctx.address;
   svo.epoch = lease.epoch();
   svo.name = ctx.name;
+  svo.volume_id = ctx.uuid;
   const std::string addr = ctx.address;
   svo.mds_map = [env, &o, uuid, addr] { return MdsMap(env, o.volume_path, uuid, addr, addr); };
   svo.before_send = [&lease] { lease.WaitFresh(); };
@@ -307,6 +308,7 @@ int RunMds(const MdsOptions& o) {
     initial.role = proto::Role::kStandby;
     initial.address = address;
     initial.name = name;
+    initial.volume_id = ctx.uuid;
     view.Set(initial);
     listener.Start();
     LOG_INFO("mds", "%s is a standby on %s (the active is %s)", name.c_str(), address.c_str(),

@@ -275,6 +275,7 @@ Status MdsServer::HandleHello(const std::shared_ptr<Conn>& c, const proto::Frame
   r.role = proto::Role::kActive;
   r.durable_lsn = sequencer_->durable_lsn();
   r.mds_addresses = MdsMap();
+  r.volume_id = options_.volume_id;
   return c->Send({proto::FrameKind::kHelloReply, 0, 0, 0, proto::EncodeHelloReply(r)});
 }
 
@@ -311,6 +312,7 @@ Status MdsServer::SendStatus(const std::shared_ptr<Conn>& c) {
   s.name = options_.name;
   s.active_address = address_;
   s.mds_addresses = MdsMap();
+  s.volume_id = options_.volume_id;
   return c->Send({proto::FrameKind::kStatusReply, 0, 0, 0, proto::EncodeStatusInfo(s)});
 }
 

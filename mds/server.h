@@ -45,6 +45,7 @@ struct ServerOptions {
   std::string bound_address;  // with listen_fd: its address
   uint64_t epoch = 0;
   std::string name;           // this MDS's name, for STATUS
+  std::string volume_id;      // the volume's UUID, in HELLO_REPLY and STATUS
   // The MDS map told to clients in HELLO_REPLY and STATUS (default: our address).
   std::function<std::vector<std::string>()> mds_map;
   // Called by a connection's writer before each frame goes out: blocks while

@@ -103,6 +103,7 @@ void StandbyListener::Answer(int fd) {
     r.role = v.role;
     r.durable_lsn = v.applied_lsn;
     r.mds_addresses = v.mds_addresses;
+    r.volume_id = v.volume_id;
     proto::SendFrame(fd, {proto::FrameKind::kHelloReply, 0, 0, 0, proto::EncodeHelloReply(r)}).PermitUnchecked();
     return;
   }
@@ -149,6 +150,7 @@ StatusOr<std::unique_ptr<Lease>> RunStandby(volume::Volume& vol, Election& elect
       }
     }
     size_t applied_now = 0;
+    const uint64_t behind = have_active && active.durable_lsn > applied ? active.durable_lsn - applied : 0;
     if (have_active && active.durable_lsn > applied && !follow_broken) {
       std::vector<journal::Record> recs;
       Status rs = tail->ReadUpTo(active.durable_lsn, active.epoch, kFollowBatchBytes, &recs);
@@ -211,11 +213,15 @@ StatusOr<std::unique_ptr<Lease>> RunStandby(volume::Volume& vol, Election& elect
       v.epoch = epoch;
       v.applied_lsn = applied;
       v.durable_lsn = mine.durable_lsn;
-      v.lag = mine.durable_lsn > applied ? mine.durable_lsn - applied : 0;
+      // What this standby found to apply when it last looked: the active
+      // publishes its durable LSN every heartbeat, so this is the lag as
+      // of at most one heartbeat ago.
+      v.lag = behind;
       v.address = o.address;
       v.name = o.name;
       v.active_address = have_active ? active.address : "";
       v.mds_addresses = MdsMap(env, vol.path(), uuid, v.active_address, o.address);
+      v.volume_id = uuid;
       view->Set(v);
     }
     if (applied_now == 0) std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));

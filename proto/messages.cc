@@ -55,6 +55,7 @@ std::string EncodeHelloReply(const HelloReply& h) {
   PutU64(&out, h.durable_lsn);
   PutU32(&out, static_cast<uint32_t>(h.mds_addresses.size()));
   for (const std::string& a : h.mds_addresses) PutBytes(&out, a);
+  PutBytes(&out, h.volume_id);
   return out;
 }
 
@@ -72,6 +73,7 @@ Status DecodeHelloReply(std::string_view in, HelloReply* out) {
   out->role = static_cast<Role>(role);
   out->mds_addresses.assign(n, {});
   for (std::string& a : out->mds_addresses) d.GetBytes(&a, kAddressMaxBytes);
+  d.GetBytes(&out->volume_id, kAddressMaxBytes);
   return d.done() ? Status::Ok() : Bad("hello reply");
 }
 
@@ -105,6 +107,7 @@ std::string EncodeStatusInfo(const StatusInfo& s) {
   PutU64(&out, s.lag);
   PutU32(&out, static_cast<uint32_t>(s.mds_addresses.size()));
   for (const std::string& a : s.mds_addresses) PutBytes(&out, a);
+  PutBytes(&out, s.volume_id);
   return out;
 }
 
@@ -125,6 +128,7 @@ Status DecodeStatusInfo(std::string_view in, StatusInfo* out) {
   if (!d.GetU32(&n) || n > kMaxAddresses) return Bad("status (addresses)");
   out->mds_addresses.assign(n, {});
   for (std::string& a : out->mds_addresses) d.GetBytes(&a, kAddressMaxBytes);
+  d.GetBytes(&out->volume_id, kAddressMaxBytes);
   out->role = static_cast<Role>(role);
   return d.done() ? Status::Ok() : Bad("status");
 }

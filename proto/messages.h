@@ -40,6 +40,7 @@ struct HelloReply {
   Role role = Role::kUnknown;
   uint64_t durable_lsn = 0;
   std::vector<std::string> mds_addresses;
+  std::string volume_id;  // the volume's UUID: a client never mixes MDSs of two volumes
 };
 
 // ERROR: a problem with the connection; its sender closes it after sending.
@@ -60,6 +61,7 @@ struct StatusInfo {
   std::string active_address;              // the active MDS as this one knows it ("" if none)
   uint64_t lag = 0;                        // standby: records behind the active's durable LSN
   std::vector<std::string> mds_addresses;  // every MDS of the volume (the MDS map), active first
+  std::string volume_id;                   // the volume's UUID
 };
 
 std::string EncodeHello(const Hello& h);

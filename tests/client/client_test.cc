@@ -669,6 +669,46 @@ BOOST_AUTO_TEST_CASE(slow_active_is_kept_without_a_newer_one) {
   BOOST_TEST(c->active_address() == mds.address());
 }
 
+// An MDS of another volume in the address list, active with a higher epoch,
+// never takes the session over while its own active is slow, and its epoch
+// does not count (review finding: the client used to switch volumes).
+BOOST_AUTO_TEST_CASE(active_of_another_volume_is_never_used) {
+  TempDir dir, other_dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  MdsProcess other(MakeVolume(other_dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  for (int i = 0; i < 3; i++) {  // each start raises the other volume's epoch
+    BOOST_REQUIRE(other.Start());
+    other.Kill9();
+  }
+  BOOST_REQUIRE(other.Start());
+  BOOST_REQUIRE(EpochOf(other.address()) > EpochOf(mds.address()));
+  ClientOptions o;
+  o.probe_after_ms = 300;
+  o.probe_interval_ms = 100;
+  auto c = ConnectTo({mds.address(), other.address()}, o);
+  MustCall(*c, CreateReq(fs::kRootIno, "before"));
+  StopAndWait(mds.pid());
+  Finally resume([&] { ::kill(mds.pid(), SIGCONT); });
+  std::thread waker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ::kill(mds.pid(), SIGCONT);
+  });
+  Finally join([&] { waker.join(); });
+  MustCall(*c, CreateReq(fs::kRootIno, "slow"));
+  client::ClientStats s = c->stats();
+  BOOST_TEST(s.probe_rounds >= 3u);
+  BOOST_TEST(s.probe_switches == 0u);
+  BOOST_TEST(c->active_address() == mds.address());
+  BOOST_TEST(c->highest_epoch_seen() == EpochOf(mds.address()));
+  // Nothing reached the other volume.
+  auto o2 = Client::Connect({other.address()});
+  BOOST_REQUIRE(o2.ok());
+  auto look = (*o2)->Call(LookupReq(fs::kRootIno, "slow"));
+  BOOST_REQUIRE(look.ok());
+  BOOST_TEST(look->err == ENOENT);
+}
+
 // (d) An MDS that accepts connections but never answers (stopped) is first
 // in the list: Connect moves on after about connect_timeout_ms, and later
 // reconnects start at the MDS that answered.

@@ -153,7 +153,7 @@ BOOST_AUTO_TEST_CASE(handshake_messages) {
   BOOST_TEST(DecodeHello(enc, &h2).IsCorruption());
   BOOST_TEST(DecodeHello(EncodeHello(h) + "x", &h2).IsCorruption());  // trailing bytes
 
-  HelloReply r{1, 99, 5, Role::kActive, 42, {"127.0.0.1:1", "127.0.0.1:2"}};
+  HelloReply r{1, 99, 5, Role::kActive, 42, {"127.0.0.1:1", "127.0.0.1:2"}, "2fdeecc5-30cf-4e44-8569-36c5b2f84661"};
   HelloReply r2;
   BOOST_REQUIRE(DecodeHelloReply(EncodeHelloReply(r), &r2).ok());
   BOOST_TEST(r2.session_id == 99u);
@@ -161,6 +161,7 @@ BOOST_AUTO_TEST_CASE(handshake_messages) {
   BOOST_TEST(r2.durable_lsn == 42u);
   BOOST_TEST(r2.mds_addresses.size() == 2u);
   BOOST_TEST(r2.mds_addresses[1] == "127.0.0.1:2");
+  BOOST_TEST(r2.volume_id == r.volume_id);
   std::string cut = EncodeHelloReply(r);
   for (size_t i = 0; i < cut.size(); i++) BOOST_TEST(!DecodeHelloReply(cut.substr(0, i), &r2).ok());
 
