@@ -106,7 +106,15 @@ std::vector<std::shared_ptr<Client::Pending>> Client::CollectResendLocked() {
   std::vector<std::shared_ptr<Pending>> opens, rest;
   uint64_t first_new = next_request_id_;
   std::vector<fs::Request> reopen;
-  for (const auto& [ino, r] : opens_) reopen.push_back(r.req);
+  for (const auto& [ino, r] : opens_) {
+    // An inode whose only open is still unanswered needs no hold: that open
+    // is re-sent below with the caller's credentials, and if it fails, its
+    // undo (OnReply) must find its own entry (a hold would have replaced it
+    // and stayed open on the MDS for the life of the mount).
+    auto pending = pending_.find(r.request_id);
+    if (pending != pending_.end() && !pending->second->internal && !pending->second->was_open) continue;
+    reopen.push_back(r.req);
+  }
   for (const fs::Request& req : reopen) opens.push_back(AddPendingLocked(req, true));
   for (const auto& [rid, p] : pending_) {
     if (rid < first_new) rest.push_back(p);

@@ -248,6 +248,41 @@ BOOST_AUTO_TEST_CASE(open_orphan_survives_restart_and_is_reclaimed_after) {
   BOOST_TEST(err == ENOENT);  // reclaimed at its last release
 }
 
+// An open that was still unanswered when the connection was lost is re-sent
+// as itself, not also as a hold: when it then fails (EACCES), nothing of it
+// stays open, on the client or on the MDS (review finding: the hold stayed
+// for the life of the session and was re-sent at every reconnect).
+BOOST_AUTO_TEST_CASE(failed_open_across_a_reconnect_leaves_no_hold) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  auto c = Connect(mds.address());
+  fs::Ino ino = MustCall(*c, CreateReq(fs::kRootIno, "private", 0100600)).attr.ino;
+  StopAndWait(mds.pid());
+  Finally resume([&] { ::kill(mds.pid(), SIGCONT); });
+  fs::Request open = InoReq(fs::Op::kOpen, ino);
+  open.flags = O_RDONLY;
+  open.creds.uid = 1000;
+  open.creds.gid = 1000;
+  int err = -1;
+  std::thread opener([&] {
+    auto r = c->Call(open);
+    err = r.ok() ? r->err : -2;
+  });
+  Finally join([&] {
+    if (opener.joinable()) opener.join();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the open is on the wire, unanswered
+  mds.Kill9();
+  BOOST_REQUIRE(mds.Start());
+  opener.join();
+  BOOST_TEST(err == EACCES);
+  const uint64_t opens_before = c->stats().resent_opens;
+  c->BreakConnectionForTest();
+  MustCall(*c, InoReq(fs::Op::kGetattr, ino));  // reconnected
+  BOOST_TEST(c->stats().resent_opens == opens_before);  // nothing held
+}
+
 // Two real MDSs on one volume, active and standby. The client is given the
 // standby's address first: it is redirected to the active. When the active
 // is killed the standby takes over (raising the epoch), and the client finds
