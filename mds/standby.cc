@@ -70,15 +70,39 @@ void StandbyListener::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void StandbyListener::Reap(bool all) {
+  for (size_t i = 0; i < workers_.size();) {
+    if (all || workers_[i].done->load()) {
+      workers_[i].thread.join();
+      workers_[i] = std::move(workers_.back());
+      workers_.pop_back();
+    } else {
+      i++;
+    }
+  }
+}
+
 void StandbyListener::Loop() {
   while (!stop_.load()) {
+    Reap(false);
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0) continue;
     int fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    Answer(fd);
-    proto::CloseFd(fd);
+    if (workers_.size() >= kMaxAnswerThreads) {
+      Answer(fd);
+      proto::CloseFd(fd);
+      continue;
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    workers_.push_back(Worker{std::thread([this, fd, done] {
+                                Answer(fd);
+                                proto::CloseFd(fd);
+                                done->store(true);
+                              }),
+                              done});
   }
+  Reap(true);  // each ends within the read timeout
 }
 
 // One frame in, one frame out, then the connection is closed: a standby

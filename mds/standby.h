@@ -50,7 +50,9 @@ std::vector<std::string> MdsMap(Env* env, const std::string& volume, const std::
                                 const std::string& active, const std::string& self);
 
 // Answers HELLO (redirect) and STATUS on a listening socket while this MDS
-// is not the active. Does not own the socket.
+// is not the active. Does not own the socket. Each connection is answered on
+// its own short-lived thread (at most kMaxAnswerThreads at once; beyond that
+// inline), so a connection that sends nothing delays no one else.
 class StandbyListener {
  public:
   StandbyListener(int listen_fd, const MdsView* view) : fd_(listen_fd), view_(view) {}
@@ -59,13 +61,20 @@ class StandbyListener {
   void Stop();
 
  private:
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  static constexpr size_t kMaxAnswerThreads = 32;
   void Loop();
   void Answer(int fd);
+  void Reap(bool all);
 
   int fd_;
   const MdsView* view_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::vector<Worker> workers_;  // touched by thread_ only
 };
 
 struct StandbyOptions {

@@ -415,3 +415,31 @@ BOOST_AUTO_TEST_CASE(hello_with_a_newer_known_epoch_is_refused) {
   BOOST_REQUIRE(proto::DecodeHello(std::string_view(enc).substr(0, enc.size() - 8), &old).ok());
   BOOST_TEST(old.known_epoch == 0u);
 }
+
+// A standby answers STATUS and HELLO at once even while other connections to
+// it send nothing (each is answered on its own thread).
+BOOST_AUTO_TEST_CASE(standby_answers_while_a_connection_is_silent) {
+  TempDir dir;
+  std::string vol = MakeVolume(dir);
+  MdsProcess active(vol, FreeLocalAddress());
+  BOOST_REQUIRE(active.Start());
+  MdsProcess standby(vol, FreeLocalAddress(), 30000, /*standby=*/true);
+  BOOST_REQUIRE(standby.Spawn());
+  BOOST_REQUIRE(standby.WaitRole(proto::Role::kStandby, 10000));
+  std::vector<int> silent;
+  for (int i = 0; i < 3; i++) {
+    auto fd = proto::ConnectTcp(standby.address(), 2000);
+    BOOST_REQUIRE(fd.ok());
+    silent.push_back(*fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // all three accepted
+  auto t0 = std::chrono::steady_clock::now();
+  auto st = client::QueryStatus(standby.address(), 2000);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  BOOST_REQUIRE(st.ok());
+  BOOST_TEST((st->role == proto::Role::kStandby));
+  BOOST_TEST(st->active_address == active.address());
+  BOOST_TEST_MESSAGE("STATUS from the standby in " << ms << " ms with 3 silent connections open");
+  BOOST_TEST(ms < 400);  // not behind three 500 ms read timeouts
+  for (int fd : silent) proto::CloseFd(fd);
+}
