@@ -221,22 +221,6 @@ std::string ReadWholeFile(const std::string& path) {
   return out;
 }
 
-std::optional<std::string> ReadUncached(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return std::nullopt;
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  int e = errno;
-  ::close(fd);
-  if (n < 0) {
-    errno = e;
-    return std::nullopt;
-  }
-  return out;
-}
 
 // ---- the FUSE workload -------------------------------------------------
 

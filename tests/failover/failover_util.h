@@ -105,8 +105,6 @@ int RunFsck(const std::string& volume, std::string* out);
 int RunCapture(const std::vector<std::string>& argv, std::string* out);
 
 std::string ReadWholeFile(const std::string& path);
-// Reads the file through the mount after dropping its cached pages.
-std::optional<std::string> ReadUncached(const std::string& path);
 
 // ---- the FUSE workload -------------------------------------------------
 

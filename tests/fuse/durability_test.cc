@@ -29,6 +29,7 @@
 using baton::testing::FuseMount;
 using baton::testing::ContentDiff;
 using baton::testing::MountedVolume;
+using baton::testing::ReadUncached;
 
 namespace {
 
@@ -60,20 +61,6 @@ int WriteSynced(const std::string& path, const std::string& data) {
   return ::close(fd) == 0 ? 0 : errno;
 }
 
-// Reads the whole file after dropping its cached pages, so the bytes come
-// from the file system and not from this kernel's page cache.
-std::optional<std::string> ReadUncached(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return std::nullopt;
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (n < 0) return std::nullopt;
-  return out;
-}
 
 
 std::string RandomBytes(std::mt19937_64& rng, size_t n) {

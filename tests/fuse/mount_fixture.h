@@ -83,6 +83,11 @@ int RunAs(uid_t uid, gid_t gid, const std::function<int()>& fn);
 // The same with the given supplementary groups.
 int RunAsGroups(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::function<int()>& fn);
 
+// Reads the whole file after dropping its cached pages, so the bytes come
+// from the file system and not from this kernel's page cache; nullopt (errno
+// set) when it cannot be opened or read.
+std::optional<std::string> ReadUncached(const std::string& path);
+
 // "" when got equals want, else the sizes and the first differing offset
 // (or the errno when the read failed: got is empty).
 std::string ContentDiff(const std::optional<std::string>& got, const std::string& want);
