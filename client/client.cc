@@ -153,6 +153,10 @@ Status Client::ConnectOnce(Conn* out) {
 // holds whatever the MDS answered, for its addresses.
 Status Client::TryAddress(const std::string& addr, uint64_t session, Conn* out) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stats_.connect_attempts++;
+  }
   StatusOr<int> fd = proto::ConnectTcp(addr, static_cast<int>(options_.connect_timeout_ms));
   if (!fd.ok()) return fd.status();
   proto::HelloReply hello;

@@ -82,6 +82,7 @@ struct ClientOptions {
 
 struct ClientStats {
   uint64_t calls = 0;
+  uint64_t connect_attempts = 0;  // addresses tried (TCP connect + HELLO), whatever the outcome
   uint64_t reconnects = 0;       // successful re-connections after a loss
   uint64_t resent_requests = 0;  // requests re-sent after reconnects
   uint64_t resent_opens = 0;

@@ -760,13 +760,14 @@ BOOST_AUTO_TEST_CASE(hung_mds_first_in_the_list_costs_one_connect_timeout) {
   auto c = ConnectTo({hung.address(), good.address()}, o);
   double took_s = SecondsSince(t0);
   BOOST_TEST_MESSAGE("Connect took " << took_s << " s");
-  BOOST_TEST(took_s >= 0.45);  // it did try the hung one first
-  BOOST_TEST(took_s < 1.2);
+  BOOST_TEST(took_s >= 0.45);  // it did try the hung one first, for its timeout
+  BOOST_TEST(c->stats().connect_attempts == 2u);  // the hung one once, then the good one
   BOOST_TEST(c->active_address() == good.address());
   c->BreakConnectionForTest();
-  t0 = Clock::now();
   MustCall(*c, CreateReq(fs::kRootIno, "after-reconnect"));
-  BOOST_TEST(SecondsSince(t0) < 0.45);  // the reconnect did not wait on the hung one
+  // The reconnect went straight to the MDS that answered: one attempt more,
+  // none on the hung one (counted, not timed: CI machines are noisy).
+  BOOST_TEST(c->stats().connect_attempts == 3u);
   BOOST_TEST(c->stats().reconnects == 1u);
 }
 
