@@ -22,8 +22,10 @@
 //   off size field
 //     0    4 magic            kRecordMagic (bytes "BJRC")
 //     4    2 type             opaque to the journal (fs/ gives it meaning)
-//     6    2 flags            bit 0 kRecordFlagSafeToIgnore; bits 1..15 reserved
-//                             (written zero, passed through by the journal)
+//     6    2 flags            bit 0 kRecordFlagSafeToIgnore; bit 1
+//                             kRecordFlagGroupFirst (first record of a group
+//                             write, set by the writer); bits 2..15 reserved
+//                             (written zero)
 //     8    4 payload_length   <= kMaxPayloadBytes
 //    12    4 group_remaining  records after this one in the same group write
 //                             (the last record of a group has 0); covered by
@@ -115,7 +117,15 @@ static_assert(kRecGroupRemainingOffset + 4 <= kRecChecksummedHeaderBytes);
 // Record flags. A reader that does not know a record's type skips it if
 // kRecordFlagSafeToIgnore is set and must stop otherwise (fs/ decides).
 inline constexpr uint16_t kRecordFlagSafeToIgnore = 1u << 0;
-// Bits 1..15: reserved, written as zero.
+// Set by the journal writer on the first record of each group write. A valid
+// record with this flag after a bad one proves that the bad record's group
+// was not the final group write, so the bad record is corruption, not a
+// torn tail (reader row 4a). Added in format version 2 without a version
+// change: records written before it have the bit clear, which the reader
+// takes as "unknown" (the group_remaining rule alone decides, as before);
+// older readers ignore the bit.
+inline constexpr uint16_t kRecordFlagGroupFirst = 1u << 1;
+// Bits 2..15: reserved, written as zero.
 
 // The writer joins waiters into one group write only up to this many bytes
 // (a single AppendBatch larger than this is written alone, as one group).

@@ -17,7 +17,8 @@
 //     | group of E ends at X (previous record in the segment has   |
 //     | group_remaining r0 > 0: E-1 + r0 == X; r0 == 0 or no       |
 //     | previous record: E starts a group); every record of V has  |
-//     | E <= lsn <= X (so no valid record lies beyond X)           |
+//     | E <= lsn <= X (so no valid record lies beyond X); and no    |
+//     | record of V is flagged first of its group (GroupFirst)     |
 //  4b | as 4a but V spans two groups, ends below/above the group   | kCorruption
 //     | of E, or holds an LSN < E or > X                           |
 //  5  | record bad (or segment ends) before the next segment's      | kCorruption
@@ -41,6 +42,7 @@
 #include <limits>
 
 #include "base/coding.h"
+#include "base/seeded_bugs.h"
 #include "journal/journal.h"
 #include "journal/journal_codec.h"
 #include "journal/journal_format.h"
@@ -79,6 +81,8 @@ struct LaterRecord {
   uint64_t lsn = 0;
   uint64_t group_end_lsn = 0;
   bool group_end_overflows = false;
+  bool group_first = false;  // kRecordFlagGroupFirst
+  size_t at = 0;             // its offset in the segment
 };
 
 // Every record that passes every check and has `epoch` and starts at or
@@ -93,7 +97,8 @@ std::vector<LaterRecord> ValidRecordsFrom(std::string_view data, size_t pos, uin
     std::string_view payload;
     if (DecodeRecordAt(data, at, seed, vol, &h, &payload) != RecordCheck::kOk || h.epoch != epoch) continue;
     bool overflows = h.lsn > std::numeric_limits<uint64_t>::max() - h.group_remaining;
-    out.push_back(LaterRecord{h.lsn, overflows ? 0 : h.lsn + h.group_remaining, overflows});
+    out.push_back(LaterRecord{h.lsn, overflows ? 0 : h.lsn + h.group_remaining, overflows,
+                              (h.flags & f::kRecordFlagGroupFirst) != 0, at});
   }
   return out;
 }
@@ -111,6 +116,9 @@ std::string TornFinalGroupMismatch(const std::vector<LaterRecord>& later, uint64
     if (r.group_end_overflows) return lsn + " has an impossible group end";
     if (r.group_end_lsn != end) return lsn + " belongs to another group";
     if (r.lsn < expected || r.lsn > end) return lsn + " lies outside the group";
+    // It starts a group of its own: the bad record's group was written (and
+    // synced) before it, so it is not the final, possibly torn, group write.
+    if (r.group_first && r.lsn > expected) return lsn + " starts a later group";
   }
   if (prev_remaining > 0 && expected - 1 + prev_remaining != end) {
     return "the group of the expected LSN ends at LSN " + std::to_string(expected - 1 + prev_remaining) +
@@ -262,6 +270,14 @@ Status SegmentReader::LoadCurrent() {
 Status SegmentReader::BadRecord(const char* reason) {
   const Seg& s = segs_[cur_];
   std::string what = Where(s.seq, pos_) + ": " + reason + " (expected LSN " + std::to_string(expected_lsn_) + ")";
+  if (!IsLastValid(cur_) && seeded::Planted(seeded::Bug::kReplaySkipsCorrupt)) {
+    // Seeded bug: skip the bad record (to the next valid one, else to the
+    // next segment) instead of stopping.
+    std::vector<LaterRecord> next = ValidRecordsFrom(data_, pos_ + 1, seed_, vol_, s.hdr.epoch);
+    pos_ = next.empty() ? data_.size() : next.front().at;
+    expected_lsn_ = next.empty() ? StopLsn() : next.front().lsn;
+    return Status::Ok();
+  }
   if (!IsLastValid(cur_)) return Status::Corruption(what + "; later segments follow");
   std::vector<LaterRecord> later = ValidRecordsFrom(data_, pos_ + 1, seed_, vol_, s.hdr.epoch);
   if (later.empty()) return Status::EndOfLog("torn tail at " + what);  // row 3
@@ -269,6 +285,11 @@ Status SegmentReader::BadRecord(const char* reason) {
   if (mismatch.empty()) {  // row 4a
     return Status::EndOfLog("torn final group at " + what + "; " + std::to_string(later.size()) +
                             " unacknowledged record(s) of that group after it dropped");
+  }
+  if (seeded::Planted(seeded::Bug::kReplaySkipsCorrupt)) {  // seeded bug: skip to the next valid record
+    pos_ = later.front().at;
+    expected_lsn_ = later.front().lsn;
+    return Status::Ok();
   }
   return Status::Corruption(what + "; a valid record follows (" + mismatch + ")");  // rows 4, 4b
 }
