@@ -4,6 +4,7 @@
 // store and the record only, so replay agrees) and leaves a watermark,
 // pruned_below, under which a request without a stored reply is a late
 // duplicate: it answers ESTALE and is not applied.
+#include "base/seeded_bugs.h"
 #include "fs/apply_internal.h"
 #include "fs/meta_store_impl.h"
 
@@ -80,6 +81,7 @@ Status RecordOutcome(ApplyCtx& c) {
 
 StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res) {
   if (s.session_id == 0) return false;
+  if (seeded::Planted(seeded::Bug::kApplyNotIdempotent)) return false;  // seeded bug: applies a duplicate again
   Key16 rk = PairKey(s.session_id, s.request_id);
   MDB_val v;
   Status got = GetRaw(c.t, c.t.d.replies, rk.val(), &v);

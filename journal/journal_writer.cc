@@ -22,6 +22,7 @@
 #include <cassert>
 
 #include "base/log.h"
+#include "base/seeded_bugs.h"
 #include "journal/journal.h"
 #include "journal/journal_codec.h"
 #include "journal/journal_format.h"
@@ -112,7 +113,7 @@ Status JournalWriter::CreateSegment(uint64_t seq, uint64_t first_lsn) {
   std::string header = EncodeSegmentHeader(h);
   BATON_RETURN_IF_ERROR(file->PWrite(0, header));
   BATON_RETURN_IF_ERROR(file->Sync());
-  BATON_RETURN_IF_ERROR(opts_.env->SyncDir(opts_.dir));
+  if (!seeded::Planted(seeded::Bug::kNoSegmentDirSync)) BATON_RETURN_IF_ERROR(opts_.env->SyncDir(opts_.dir));
   if (file_ != nullptr) BATON_RETURN_IF_ERROR(file_->Close());
   file_ = std::move(file);
   file_size_bytes_ = header.size();
@@ -253,13 +254,22 @@ Status JournalWriter::WriteGroup(const std::vector<Waiter*>& group, uint64_t fir
     assert(q->first_lsn == lsn);
     for (const RecordIn& r : q->records) {
       uint32_t remaining = static_cast<uint32_t>(first_lsn + count - 1 - lsn);
-      RecordHeader h{r.type, 0, static_cast<uint32_t>(r.payload.size()), lsn++, opts_.epoch, opts_.volume_id,
+      const uint16_t flags = lsn == first_lsn ? f::kRecordFlagGroupFirst : 0;
+      RecordHeader h{r.type, flags, static_cast<uint32_t>(r.payload.size()), lsn++, opts_.epoch, opts_.volume_id,
                      remaining};
       EncodeRecord(h, r.payload, seed, &buf);
     }
   }
   assert(lsn == first_lsn + count);
   // One write, one sync; the next group is written only after this returns.
+  if (seeded::Planted(seeded::Bug::kReplyBeforeSync)) {
+    // Seeded bug: this group returns (and is answered) unsynced; the sync
+    // comes before the next group's write.
+    BATON_RETURN_IF_ERROR(file_->DataSync());
+    BATON_RETURN_IF_ERROR(file_->PWrite(file_size_bytes_, buf));
+    file_size_bytes_ += buf.size();
+    return Status::Ok();
+  }
   BATON_RETURN_IF_ERROR(file_->PWrite(file_size_bytes_, buf));
   BATON_RETURN_IF_ERROR(file_->DataSync());
   file_size_bytes_ += buf.size();

@@ -10,17 +10,18 @@ namespace baton::mds {
 
 namespace {
 
-Status ApplyChunk(fs::MetaStore& store, std::vector<fs::JournaledOp>& ops) {
+Status ApplyChunk(fs::MetaStore& store, std::vector<fs::JournaledOp>& ops, const std::function<void()>& after_commit) {
   if (ops.empty()) return Status::Ok();
   std::vector<fs::ApplyResult> results;
   Status st = fs::ApplyBatch(store, ops, &results);
   ops.clear();
+  if (st.ok() && after_commit) after_commit();
   return st;
 }
 
 }  // namespace
 
-Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store) {
+Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store, const std::function<void()>& after_commit) {
   BATON_ASSIGN_OR_RETURN(fs::StoreState state, store.ReadState());
   uint64_t from = state.applied_lsn + 1;
   LOG_INFO("mds", "replay: from lsn %llu", static_cast<unsigned long long>(from));
@@ -47,11 +48,11 @@ Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store) {
     count++;
     batch_bytes += rec.payload.size();
     if (ops.size() >= kReplayBatchRecords || batch_bytes >= kReplayBatchBytes) {
-      BATON_RETURN_IF_ERROR(ApplyChunk(store, ops));
+      BATON_RETURN_IF_ERROR(ApplyChunk(store, ops, after_commit));
       batch_bytes = 0;
     }
   }
-  BATON_RETURN_IF_ERROR(ApplyChunk(store, ops));
+  BATON_RETURN_IF_ERROR(ApplyChunk(store, ops, after_commit));
   double secs = static_cast<double>(vol.env()->NowMonotonicNanos() - start_ns) / 1e9;
   LOG_INFO("mds", "replay: %llu records in %.3f s (%.0f records/s), next lsn %llu",
            static_cast<unsigned long long>(count), secs, secs > 0 ? static_cast<double>(count) / secs : 0.0,

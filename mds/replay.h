@@ -1,6 +1,8 @@
 // Restart replay: brings the metadata store up to the end of the journal.
 #pragma once
 
+#include <functional>
+
 #include "base/status.h"
 #include "fs/meta_store.h"
 #include "volume/volume.h"
@@ -16,6 +18,8 @@ namespace baton::mds {
 // the byte bound keeps memory flat.
 constexpr size_t kReplayBatchRecords = 32768;
 constexpr size_t kReplayBatchBytes = 64u << 20;
-Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store);
+// after_commit, if set, is called after each batch's transaction committed
+// (the crash-torture harness snapshots the store there).
+Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store, const std::function<void()>& after_commit = nullptr);
 
 }  // namespace baton::mds

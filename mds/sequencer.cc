@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "base/seeded_bugs.h"
 
 namespace baton::mds {
 
@@ -163,6 +164,7 @@ bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots,
     return false;
   }
   StatusOr<fs::Reply> stored = fs::LookupStoredReply(*store_, s.session_id, s.request_id);
+  if (seeded::Planted(seeded::Bug::kApplyNotIdempotent)) stored = Status::NotFound("seeded bug");
   if (stored.ok()) {
     LOG_INFO("mds", "session %016llx request %llu: resent, answered from the exactly-once table",
              static_cast<unsigned long long>(s.session_id), static_cast<unsigned long long>(s.request_id));
@@ -216,6 +218,7 @@ void Sequencer::CommitSlots(std::vector<Slot>& slots) {
   if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
   if (!st.ok()) FailStop("apply", st);
   assert(results.size() == slots.size());
+  if (options_.after_apply) options_.after_apply(ops);
   for (size_t i = 0; i < results.size(); i++) {
     // A skipped record was not applied now: answering it would be a lie.
     if (results[i].skipped) FailStop("apply", Status::Corruption("record at lsn " + std::to_string(ops[i].lsn) +
@@ -284,6 +287,7 @@ void Sequencer::MaybeCheckpoint(bool force) {
   uint64_t lsn = applied_lsn();
   Status st = store_->Sync();
   if (!st.ok()) FailStop("metadata store sync", st);
+  if (options_.after_store_sync) options_.after_store_sync();
   synced_lsn_.store(lsn);
   const uint64_t trim_to = options_.trim_limit ? options_.trim_limit(lsn) : lsn;
   st = journal_->Trim(trim_to);

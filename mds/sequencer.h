@@ -39,6 +39,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -81,6 +82,11 @@ struct SequencerOptions {
   std::function<void()> after_durable;  // exits the process if this MDS was deposed
   // Lowers a checkpoint's trim LSN to what every live standby has synced.
   std::function<uint64_t(uint64_t)> trim_limit;
+  // Observers for the crash-torture harness (torture/): called on the
+  // sequencer thread right after a batch's LMDB transaction committed (before
+  // its replies), and right after a checkpoint forced the store to disk.
+  std::function<void(std::span<const fs::JournaledOp>)> after_apply;
+  std::function<void()> after_store_sync;
 };
 
 class Sequencer {

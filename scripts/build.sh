@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Configures and builds BatonFS into BUILD_DIR (default: build/).
 #   BATON_WERROR=ON|OFF  (default ON)   BATON_SANITIZE=ON|OFF (default OFF)
+#   BATON_SEEDED_BUGS=ON|OFF (default OFF; the CI sanitizer build turns it on)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DBATON_WERROR="${BATON_WERROR:-ON}" -DBATON_SANITIZE="${BATON_SANITIZE:-OFF}" >/dev/null
+  -DBATON_WERROR="${BATON_WERROR:-ON}" -DBATON_SANITIZE="${BATON_SANITIZE:-OFF}" \
+  -DBATON_SEEDED_BUGS="${BATON_SEEDED_BUGS:-OFF}" >/dev/null
 ninja -C "$build" -j"$(nproc)" "$@"
