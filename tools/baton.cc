@@ -1,5 +1,5 @@
 // `baton`: the one executable. Subcommands: mkfs, mds, mount, fsck, journal,
-// status. Installed also as mkfs.baton, fsck.baton and mount.baton (chosen by
+// status, torture. Installed also as mkfs.baton, fsck.baton and mount.baton (chosen by
 // argv[0]).
 #include <cstdio>
 #include <cstring>
@@ -22,6 +22,7 @@ void Usage(FILE* out) {
           "  fsck VOLUME [-n]                  check a volume (also: fsck.baton)\n"
           "  journal dump|verify|stat VOLUME   inspect the journal\n"
           "  status ADDR:PORT[,...]            role, epoch and LSNs of each MDS\n"
+          "  torture [--seed N] [--states N]   crash-consistency torture of the write path\n"
           "  version                           print the version\n"
           "\n"
           "`baton COMMAND --help` describes each command.\n");
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   if (cmd == "fsck") return CmdFsck(argc, argv, 2);
   if (cmd == "journal") return CmdJournal(argc, argv, 2);
   if (cmd == "status") return CmdStatus(argc, argv, 2);
+  if (cmd == "torture") return CmdTorture(argc, argv, 2);
   if (cmd == "version" || cmd == "--version") {
     printf("baton 0.1.0\n");
     return 0;

@@ -9,6 +9,7 @@ int CmdMds(int argc, char** argv, int first);
 int CmdFsck(int argc, char** argv, int first);
 int CmdJournal(int argc, char** argv, int first);
 int CmdStatus(int argc, char** argv, int first);
-int CmdMount(int argc, char** argv, int first);  // fuse/mount_main.cc does the work
+int CmdMount(int argc, char** argv, int first);
+int CmdTorture(int argc, char** argv, int first);  // torture/runner.cc does the work  // fuse/mount_main.cc does the work
 
 }  // namespace baton::tools

@@ -1,0 +1,76 @@
+// The crash-consistency harness over the ACE workloads (issue 5): every
+// workload of one operation, then two-operation workloads until the state
+// budget, under all three fault models, with crashes inside recovery and
+// corrupted middle records. Zero failures allowed; the count is printed.
+//
+// BATON_TORTURE_SHARD=K/N splits the workloads (CTest runs two shards side
+// by side); BATON_TORTURE_STATES is this shard's budget of crash states.
+#define BOOST_TEST_MODULE torture_ace_test
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "torture/runner.h"
+
+using namespace baton::torture;
+
+namespace {
+
+uint64_t EnvU64(const char* name, uint64_t def) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : def;
+}
+
+void Shard(RunOptions* o) {
+  const char* v = std::getenv("BATON_TORTURE_SHARD");
+  if (v == nullptr) return;
+  std::string s(v);
+  size_t slash = s.find('/');
+  if (slash == std::string::npos) return;
+  o->shard = static_cast<uint32_t>(std::stoul(s.substr(0, slash)));
+  o->shards = static_cast<uint32_t>(std::stoul(s.substr(slash + 1)));
+}
+
+RunSummary Run(RunOptions o) {
+  std::ostringstream out;
+  RunSummary sum;
+  int rc = RunTorture(o, out, &sum);
+  std::cout << out.str() << std::flush;
+  BOOST_TEST(rc == 0, sum.reproducer);
+  return sum;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_one_and_two_operation_workload_survives_every_crash_state) {
+  RunOptions o;
+  o.seed = EnvU64("BATON_SEED", 1);
+  Shard(&o);
+  const uint64_t budget = EnvU64("BATON_TORTURE_STATES", 50000);
+  o.workload = "ace1";
+  RunSummary one = Run(o);
+  BOOST_TEST(one.stats.workloads > 0u);
+  o.workload = "ace2";
+  o.max_states = budget > one.stats.states ? budget - one.stats.states : 1;
+  RunSummary two = Run(o);
+  const uint64_t total = one.stats.states + two.stats.states;
+  std::cout << "crash states checked: " << total << " (shard " << o.shard << "/" << o.shards << ", seed " << o.seed
+            << "), " << one.stats.workloads + two.stats.workloads << " workloads, "
+            << static_cast<uint64_t>(total / (one.seconds + two.seconds)) << " states/s\n";
+  BOOST_TEST(total >= budget);
+  BOOST_TEST(two.stats.recovery_states > 0u);
+  BOOST_TEST(two.stats.corrupt_states > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(random_workloads_survive_too) {
+  RunOptions o;
+  o.seed = EnvU64("BATON_SEED", 1) + 1000;
+  Shard(&o);
+  o.workload = "random";
+  o.max_states = EnvU64("BATON_TORTURE_STATES", 50000) / 10;
+  RunSummary r = Run(o);
+  BOOST_TEST(r.stats.states >= o.max_states);
+}
