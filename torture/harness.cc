@@ -358,8 +358,14 @@ Status Harness::CheckPoint(const std::vector<Step>& workload, Live& live, size_t
   for (uint64_t id : submitted) {
     if (acked.count(id) == 0) inflight = id;
   }
+  // LMDB's state (tests/torture/lmdb_crash_test.cc checks this rule on its
+  // real I/O): the last commit; the one before while no store sync followed;
+  // and the commit in progress at the crash (its pages are synced before its
+  // meta page is written, so it may already be the store).
   std::vector<size_t> snaps{commits};
   if (commits > 0 && !synced_after_commit) snaps.push_back(commits - 1);
+  if (p < live.log.size() && live.log[p].kind == IoKind::kMarker && live.log[p].marker == Marker::kCommit)
+    snaps.push_back(live.log[p].id);
   stats_.crash_points++;
 
   const CrashPoint cp(live.base, live.log, p);
@@ -536,6 +542,8 @@ Status Harness::CheckRecoveryCrashes(const std::vector<Step>& workload, const Fi
     }
     std::vector<size_t> choices{commits};
     if (commits > 0) choices.push_back(commits - 1);
+    if (q < log.size() && log[q].kind == IoKind::kMarker && log[q].marker == Marker::kCommit)
+      choices.push_back(log[q].id);
     const CrashPoint cp(image, log, q);
     std::vector<std::pair<FileImage, CrashModel>> cands{{cp.Durable(), CrashModel::kPrefix},
                                                         {cp.Everything(), CrashModel::kPrefix}};
