@@ -148,7 +148,10 @@ Status MetaStore::Format(const std::string& dir, const StoreOptions& opts, uint3
   BATON_RETURN_IF_ERROR(WriteVolumeId(txn.get(), d, opts.volume_id));
   BATON_RETURN_IF_ERROR(WriteRoot(txn.get(), d, root_uid, root_gid, now_ns));
   BATON_RETURN_IF_ERROR(txn.Commit());
-  return LmdbStatus(mdb_env_sync(menv, 1), "mdb_env_sync");
+  BATON_RETURN_IF_ERROR(LmdbStatus(mdb_env_sync(menv, 1), "mdb_env_sync"));
+  // data.mdb's directory entry (LMDB creates the file but never syncs the
+  // directory; found by the LMDB crash test's review).
+  return env->SyncDir(dir);
 }
 
 StatusOr<std::unique_ptr<MetaStore>> MetaStore::Open(const std::string& dir, const StoreOptions& opts) {

@@ -1,5 +1,7 @@
 #include "torture/harness.h"
 
+#include "torture/mem_env.h"
+
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -31,14 +33,8 @@ namespace {
 constexpr int64_t kFixedTimeNs = 1767225600LL * 1000000000LL;  // 2026-01-01T00:00:00Z
 constexpr uint64_t kSetupSession = 1;
 constexpr uint64_t kSession = 2;
-
-// The wall clock every run of the harness sees: a re-sent request is stamped
-// exactly as the original was.
-class FixedClockEnv : public EnvWrapper {
- public:
-  FixedClockEnv() : EnvWrapper(Env::Default()) {}
-  int64_t NowRealtimeNanos() override { return kFixedTimeNs; }
-};
+// Where a crash state's volume files live (in a MemEnv; LMDB stays on disk).
+constexpr char kMemVolume[] = "/baton-torture-state";
 
 Status CopyDir(const std::string& from, const std::string& to) {
   std::error_code ec;
@@ -138,6 +134,8 @@ struct Harness::Live {
 };
 
 struct Harness::Recovered {
+  std::unique_ptr<MemEnv> mem;       // the volume's files (journal, superblock), in memory
+  std::unique_ptr<RecordingEnv> rec;  // when recovery itself is recorded
   Status status;
   uint64_t applied = 0;
   uint64_t digest = 0;
@@ -274,8 +272,12 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
   return Status::Ok();
 }
 
-Status Harness::Recover(const std::string& dir, const std::string& store_dir, RecordingEnv* rec, Recovered* out) {
-  Env* env = rec != nullptr ? static_cast<Env*>(rec) : Env::Default();
+Status Harness::Recover(const FileImage& image, const std::string& store_dir, bool record, Recovered* out) {
+  const std::string dir = kMemVolume;
+  out->mem = std::make_unique<MemEnv>(image, dir, kFixedTimeNs);
+  if (record) out->rec = std::make_unique<RecordingEnv>(out->mem.get(), dir, kFixedTimeNs);
+  RecordingEnv* rec = out->rec.get();
+  Env* env = rec != nullptr ? static_cast<Env*>(rec) : out->mem.get();
   out->status = [&]() -> Status {
     BATON_ASSIGN_OR_RETURN(out->vol, volume::Volume::Open(env, dir));
     const uint64_t epoch = out->vol->superblock().epoch + 1;
@@ -398,14 +400,13 @@ Status Harness::CheckPoint(const std::vector<Step>& workload, Live& live, size_t
   for (const Candidate& c : cands) {
     for (size_t snap : snaps) {
       stats_.states++;
-      const std::string dir = NewDir("state"), store_dir = dir + "-store";
-      BATON_RETURN_IF_ERROR(WriteImage(c.img, dir));
+      const std::string store_dir = NewDir("state");
       BATON_RETURN_IF_ERROR(CopyDir(live.snapshots[snap], store_dir));
       const bool deep = o_.recovery_levels >= 2 && o_.recovery_crash_every > 0 &&
                         stats_.states % static_cast<uint64_t>(o_.recovery_crash_every) == 0;
       std::string where = std::string(" (LMDB at commit ") + std::to_string(snap) + ")";
       Recovered r;
-      BATON_RETURN_IF_ERROR(Recover(dir, store_dir, nullptr, &r));
+      BATON_RETURN_IF_ERROR(Recover(c.img, store_dir, false, &r));
       std::string problem;
       if (!r.status.ok()) {
         problem = "recovery failed: " + r.status.ToString();
@@ -452,9 +453,8 @@ Status Harness::CheckPoint(const std::vector<Step>& workload, Live& live, size_t
       if (problem.empty() && inflight != 0) {
         // The client re-sends the request it never got an answer to.
         mds::OpenTable opens;
-        FixedClockEnv clock;
-        mds::Sequencer seq(&clock, r.store.get(), r.jnl.get(), &opens,
-                           BaseSequencerOptions(dir, o_.checkpoint_records));
+        mds::Sequencer seq(r.mem.get(), r.store.get(), r.jnl.get(), &opens,
+                           BaseSequencerOptions(work_, o_.checkpoint_records));
         Status s = seq.Start();
         StatusOr<fs::Reply> rep = s.ok() ? Call(seq, kSession, inflight, live.requests[inflight]) : StatusOr<fs::Reply>(s);
         seq.Stop();
@@ -476,15 +476,13 @@ Status Harness::CheckPoint(const std::vector<Step>& workload, Live& live, size_t
       r = Recovered{};
       if (problem.empty() && stats_.states % 16 == 1) {
         // The same crash state recovered again gives the same store.
-        const std::string dir2 = NewDir("again"), store2 = dir2 + "-store";
-        BATON_RETURN_IF_ERROR(WriteImage(c.img, dir2));
+        const std::string store2 = NewDir("again");
         BATON_RETURN_IF_ERROR(CopyDir(live.snapshots[snap], store2));
         Recovered again;
-        BATON_RETURN_IF_ERROR(Recover(dir2, store2, nullptr, &again));
+        BATON_RETURN_IF_ERROR(Recover(c.img, store2, false, &again));
         if (!again.status.ok() || again.digest != level1_digest)
           problem = "recovering the same crash state twice gave different stores";
         again = Recovered{};
-        RemoveAll(dir2);
         RemoveAll(store2);
       }
       if (problem.empty() && deep) {
@@ -493,7 +491,6 @@ Status Harness::CheckPoint(const std::vector<Step>& workload, Live& live, size_t
             CheckRecoveryCrashes(workload, c.img, live.snapshots[snap], level1_digest, 2, p, failures));
         for (size_t i = before; i < failures->size(); i++) (*failures)[i].events = "";
       }
-      RemoveAll(dir);
       RemoveAll(store_dir);
       if (!problem.empty()) {
         fail(problem + where, c.model);
@@ -508,19 +505,16 @@ Status Harness::CheckPoint(const std::vector<Step>& workload, Live& live, size_t
 Status Harness::CheckRecoveryCrashes(const std::vector<Step>& workload, const FileImage& image,
                                      const std::string& snapshot, uint64_t expect_digest, int level, size_t live_point,
                                      std::vector<TortureFailure>* failures) {
-  const std::string dir = NewDir("rec"), store_dir = dir + "-store";
-  BATON_RETURN_IF_ERROR(WriteImage(image, dir));
+  const std::string store_dir = NewDir("rec");
   BATON_RETURN_IF_ERROR(CopyDir(snapshot, store_dir));
-  RecordingEnv env(Env::Default(), dir, kFixedTimeNs);
   Recovered r;
-  BATON_RETURN_IF_ERROR(Recover(dir, store_dir, &env, &r));
+  BATON_RETURN_IF_ERROR(Recover(image, store_dir, true, &r));
+  std::vector<IoEvent> log = r.rec->TakeLog();
   std::vector<std::string> snaps{snapshot};
   for (const std::string& s : r.snapshots) snaps.push_back(s);
   const bool ok = r.status.ok();
   r = Recovered{};
-  std::vector<IoEvent> log = env.TakeLog();
   auto cleanup = [&] {
-    RemoveAll(dir);
     RemoveAll(store_dir);
     for (size_t i = 1; i < snaps.size(); i++) RemoveAll(snaps[i]);
   };
@@ -554,11 +548,10 @@ Status Harness::CheckRecoveryCrashes(const std::vector<Step>& workload, const Fi
       for (size_t snap : choices) {
         stats_.states++;
         stats_.recovery_states++;
-        const std::string d2 = NewDir("state2"), s2 = d2 + "-store";
-        BATON_RETURN_IF_ERROR(WriteImage(img, d2));
+        const std::string s2 = NewDir("state2");
         BATON_RETURN_IF_ERROR(CopyDir(snaps[snap], s2));
         Recovered r2;
-        BATON_RETURN_IF_ERROR(Recover(d2, s2, nullptr, &r2));
+        BATON_RETURN_IF_ERROR(Recover(img, s2, false, &r2));
         std::string problem;
         if (!r2.status.ok()) problem = "recovery after a crash inside recovery failed: " + r2.status.ToString();
         else if (r2.digest != expect_digest)
@@ -569,7 +562,6 @@ Status Harness::CheckRecoveryCrashes(const std::vector<Step>& workload, const Fi
           BATON_RETURN_IF_ERROR(
               CheckRecoveryCrashes(workload, img, snaps[snap], expect_digest, level + 1, live_point, failures));
         }
-        RemoveAll(d2);
         RemoveAll(s2);
         if (!problem.empty()) {
           TortureFailure f;
@@ -622,14 +614,12 @@ Status Harness::CheckCorruptMiddle(const std::vector<Step>& workload, Live& live
     f->second[byte] = static_cast<char>(f->second[byte] ^ (1 << (rng_() % 8)));
     stats_.states++;
     stats_.corrupt_states++;
-    const std::string dir = NewDir("corrupt"), store_dir = dir + "-store";
-    BATON_RETURN_IF_ERROR(WriteImage(img, dir));
+    const std::string store_dir = NewDir("corrupt");
     BATON_RETURN_IF_ERROR(CopyDir(live.snapshots[0], store_dir));
     Recovered r;
-    BATON_RETURN_IF_ERROR(Recover(dir, store_dir, nullptr, &r));
+    BATON_RETURN_IF_ERROR(Recover(img, store_dir, false, &r));
     const Status rs = r.status;
     r = Recovered{};
-    RemoveAll(dir);
     RemoveAll(store_dir);
     if (rs.code() != Code::kCorruption) {
       TortureFailure tf;

@@ -104,7 +104,9 @@ class Harness {
   Status LiveRun(const std::vector<Step>& workload, Live* live);
   Status CheckPoint(const std::vector<Step>& workload, Live& live, size_t p, std::vector<TortureFailure>* failures);
   Status CheckCorruptMiddle(const std::vector<Step>& workload, Live& live, std::vector<TortureFailure>* failures);
-  Status Recover(const std::string& dir, const std::string& store_dir, RecordingEnv* rec, Recovered* out);
+  // Recovers the volume files of image (in memory) with the store in
+  // store_dir, as a taking-over MDS does; record: log recovery's own I/O.
+  Status Recover(const FileImage& image, const std::string& store_dir, bool record, Recovered* out);
   Status CheckRecoveryCrashes(const std::vector<Step>& workload, const FileImage& image, const std::string& snapshot,
                               uint64_t expect_digest, int level, size_t live_point,
                               std::vector<TortureFailure>* failures);
