@@ -353,6 +353,12 @@ FileImage CrashPoint::ToImage(const State& s) const {
   return img;
 }
 
+std::vector<std::string> CrashPoint::PendingDescriptions() const {
+  std::vector<std::string> out;
+  for (const Pending& p : pending_) out.push_back(DescribeEvent(p.ev));
+  return out;
+}
+
 FileImage CrashPoint::Durable() const { return ToImage(durable_); }
 
 FileImage CrashPoint::Everything() const { return Prefix(pending_.size()); }

@@ -136,6 +136,9 @@ class CrashPoint {
   FileImage Everything() const;
   // The prefix model's k-th state (k unsynced operations kept, in order).
   FileImage Prefix(size_t k) const;
+  // The unsynced operations, in issue order (what Prefix(k) keeps the
+  // first k of).
+  std::vector<std::string> PendingDescriptions() const;
   // One random state of the model.
   FileImage Sample(CrashModel m, std::mt19937_64& rng) const;
 
