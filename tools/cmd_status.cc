@@ -1,5 +1,11 @@
 // baton status ADDR:PORT[,ADDR:PORT...]: what each MDS says about itself.
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <thread>
 #include <cinttypes>
 #include <cstdio>
 #include <sstream>
@@ -14,13 +20,25 @@ namespace {
 
 const char* kHelp =
     "usage: baton status ADDR:PORT[,ADDR:PORT...] [--json] [--timeout-ms N]\n"
+    "                    [--watch [--interval-ms N] [--count N]]\n"
     "\n"
     "Asks the MDSs given, and every MDS they name in the volume's MDS map, for\n"
     "their name, role, epoch, applied and durable LSN, lag (a standby: records\n"
     "behind the active) and number of connected sessions. One address of any\n"
     "MDS of the volume is enough.\n"
     "\n"
-    "exit status: 0 an active MDS answered, 1 none did, 2 bad usage\n";
+    "  --json          one JSON array of the MDSs (with --watch: one array per line)\n"
+    "  --timeout-ms N  how long to wait for each MDS (default 2000)\n"
+    "  --watch         ask again every --interval-ms (default 1000) until\n"
+    "                  interrupted, or --count times; on a terminal the screen is\n"
+    "                  redrawn, otherwise each round is printed after a time stamp.\n"
+    "                  A change of active or epoch between rounds is called out.\n"
+    "\n"
+    "exit status: 0 an active MDS answered (with --watch: in the last round),\n"
+    "  1 none did, 2 bad usage\n";
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
 
 std::vector<std::string> SplitAddresses(const std::string& s) {
   std::vector<std::string> out;
@@ -39,20 +57,10 @@ std::string JsonString(const std::string& s) {
   return o + "\"";
 }
 
-}  // namespace
-
-int CmdStatus(int argc, char** argv, int first) {
-  Args a({"--json", "--help", "-h"}, {"--timeout-ms"});
-  if (!a.Parse(argc, argv, first)) return fprintf(stderr, "baton status: %s\n\n%s", a.error().c_str(), kHelp), 2;
-  if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), 0;
-  std::vector<std::string> addrs;
-  for (const auto& p : a.positional())
-    for (auto& s : SplitAddresses(p)) addrs.push_back(s);
-  if (addrs.empty()) return fprintf(stderr, "baton status: give at least one ADDR:PORT\n\n%s", kHelp), 2;
-  uint64_t timeout_ms = 2000;
-  if (auto v = a.Get("--timeout-ms"); v && !ParseU64(*v, &timeout_ms))
-    return fprintf(stderr, "baton status: bad --timeout-ms %s\n", v->c_str()), 2;
-  const bool json = a.Has("--json");
+// One round: asks every MDS, prints the table (or JSON). Returns whether an
+// active answered; *active_addr and *epoch tell which and at what epoch.
+bool Round(std::vector<std::string> addrs, uint64_t timeout_ms, bool json, std::string* active_addr,
+           uint64_t* epoch) {
   bool active = false;
   if (json) printf("[");
   else
@@ -65,7 +73,11 @@ int CmdStatus(int argc, char** argv, int first) {
       for (const std::string& m : st->mds_addresses)
         if (std::find(addrs.begin(), addrs.end(), m) == addrs.end() && addrs.size() < 256) addrs.push_back(m);
     }
-    if (st.ok() && st->role == proto::Role::kActive) active = true;
+    if (st.ok() && st->role == proto::Role::kActive) {
+      active = true;
+      *active_addr = addrs[i];
+      *epoch = st->epoch;
+    }
     if (json) {
       printf("%s{\"address\":%s", i ? "," : "", JsonString(addrs[i]).c_str());
       if (st.ok())
@@ -84,6 +96,61 @@ int CmdStatus(int argc, char** argv, int first) {
     }
   }
   if (json) printf("]\n");
+  return active;
+}
+
+}  // namespace
+
+int CmdStatus(int argc, char** argv, int first) {
+  Args a({"--json", "--watch", "--help", "-h"}, {"--timeout-ms", "--interval-ms", "--count"});
+  if (!a.Parse(argc, argv, first)) return fprintf(stderr, "baton status: %s\n\n%s", a.error().c_str(), kHelp), 2;
+  if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), 0;
+  std::vector<std::string> addrs;
+  for (const auto& p : a.positional())
+    for (auto& s : SplitAddresses(p)) addrs.push_back(s);
+  if (addrs.empty()) return fprintf(stderr, "baton status: give at least one ADDR:PORT\n\n%s", kHelp), 2;
+  uint64_t timeout_ms = 2000, interval_ms = 1000, count = 0;
+  if (auto v = a.Get("--timeout-ms"); v && !ParseU64(*v, &timeout_ms))
+    return fprintf(stderr, "baton status: bad --timeout-ms %s\n", v->c_str()), 2;
+  if (auto v = a.Get("--interval-ms"); v && (!ParseU64(*v, &interval_ms) || interval_ms == 0))
+    return fprintf(stderr, "baton status: bad --interval-ms %s\n", v->c_str()), 2;
+  if (auto v = a.Get("--count"); v && (!ParseU64(*v, &count) || count == 0))
+    return fprintf(stderr, "baton status: bad --count %s\n", v->c_str()), 2;
+  if (!a.Has("--watch") && (a.Get("--interval-ms") || a.Get("--count")))
+    return fprintf(stderr, "baton status: --interval-ms and --count go with --watch\n"), 2;
+  const bool json = a.Has("--json");
+  std::string active_addr;
+  uint64_t epoch = 0;
+  if (!a.Has("--watch")) return Round(addrs, timeout_ms, json, &active_addr, &epoch) ? 0 : 1;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  const bool tty = !json && isatty(STDOUT_FILENO);
+  bool active = false;
+  std::string last_addr;
+  uint64_t last_epoch = 0;
+  for (uint64_t round = 0; !g_stop && (count == 0 || round < count); round++) {
+    if (round > 0) {
+      for (uint64_t slept = 0; slept < interval_ms && !g_stop; slept += 50)
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<uint64_t>(50, interval_ms - slept)));
+      if (g_stop) break;
+    }
+    const std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+    if (tty) printf("\033[H\033[2J");
+    if (!json) printf("%s  (every %" PRIu64 " ms; ^C ends)\n", stamp, interval_ms);
+    active_addr.clear();
+    active = Round(addrs, timeout_ms, json, &active_addr, &epoch);
+    if (!json && round > 0 && (active_addr != last_addr || epoch != last_epoch)) {
+      printf("%s  change: active %s epoch %" PRIu64 " -> %s epoch %" PRIu64 "\n", stamp,
+             last_addr.empty() ? "(none)" : last_addr.c_str(), last_epoch,
+             active_addr.empty() ? "(none)" : active_addr.c_str(), epoch);
+    }
+    if (!json && !tty) printf("\n");
+    fflush(stdout);
+    last_addr = active_addr;
+    last_epoch = active ? epoch : last_epoch;
+  }
   return active ? 0 : 1;
 }
 

@@ -255,8 +255,21 @@ BOOST_AUTO_TEST_CASE(status_reports_the_active_and_unreachable_addresses) {
   BOOST_TEST(r.rc == 0, r.out);
   BOOST_TEST(r.out.find("\"role\":\"active\"") != std::string::npos, r.out);
   BOOST_TEST(r.out.find("\"epoch\":2") != std::string::npos, r.out);  // mkfs made epoch 1; this MDS raised it
+  // --watch: one JSON array per round; text rounds each under a time stamp.
+  r = Baton("status --watch --json --interval-ms 100 --count 3 " + mds.address());
+  BOOST_TEST(r.rc == 0, r.out);
+  BOOST_TEST(CountLines(r.out, "[{\"address\":") == 3, r.out);
+  r = Baton("status --watch --interval-ms 100 --count 2 " + mds.address());
+  BOOST_TEST(r.rc == 0, r.out);
+  BOOST_TEST(CountLines(r.out, "(every 100 ms; ^C ends)") == 2, r.out);
+  BOOST_TEST(CountLines(r.out, mds.address() + " ") == 2, r.out);
+  r = Baton("status --count 2 " + mds.address());  // --count needs --watch
+  BOOST_TEST(r.rc == 2, r.out);
   mds.Kill9();
   r = Baton("status " + mds.address());
+  BOOST_TEST(r.rc == 1, r.out);
+  // With no active answering in its last round, a watch exits 1.
+  r = Baton("status --watch --interval-ms 100 --count 2 --timeout-ms 200 " + mds.address());
   BOOST_TEST(r.rc == 1, r.out);
   r = Baton("status");
   BOOST_TEST(r.rc == 2, r.out);
