@@ -1,6 +1,7 @@
 #include "torture/harness.h"
 
 #include "torture/mem_env.h"
+#include "torture/model.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -131,6 +132,7 @@ struct Harness::Live {
   std::map<uint64_t, fs::Reply> replies;
   std::map<uint64_t, std::string> view_after;   // request id -> namespace view after its reply
   uint64_t base_lsn = 0;
+  std::string model_problem;                    // where the live run disagreed with the reference model
 };
 
 struct Harness::Recovered {
@@ -244,8 +246,11 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
   BATON_RETURN_IF_ERROR(seq.Start());
   uint64_t rid = 0;
   Status st;
+  RefModel model;
   for (const Step& step : workload) {
-    for (const fs::Request& r : ResolveStep(*store, step)) {
+    const std::vector<fs::Request> reqs = ResolveStep(*store, step);
+    const uint64_t first_id = rid + 1;
+    for (const fs::Request& r : reqs) {
       const uint64_t id = ++rid;
       live->requests[id] = r;
       env.Mark(Marker::kSubmit, id);
@@ -263,6 +268,25 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
       live->view_after[id] = *view;
     }
     if (!st.ok()) break;
+    // The reference model: same errno, same namespace.
+    const int want = model.Apply(step);
+    const int got = reqs.empty() ? ENOENT : live->replies[first_id].err;
+    if (live->model_problem.empty() && want != got) {
+      live->model_problem = "step '" + DescribeStep(step) + "' answered errno " + std::to_string(got) +
+                            ", the reference model says " + std::to_string(want);
+    }
+    if (live->model_problem.empty()) {
+      StatusOr<std::string> view = NamespaceView(*store);
+      if (!view.ok()) {
+        st = view.status();
+        break;
+      }
+      if (ModelView(*view) != model.View()) {
+        live->model_problem = "after step '" + DescribeStep(step) +
+                              "' the namespace differs from the reference model's:\n--- model\n" + model.View() +
+                              "--- live\n" + ModelView(*view);
+      }
+    }
   }
   seq.Stop();
   BATON_RETURN_IF_ERROR(st);
@@ -325,6 +349,14 @@ Status Harness::Run(const std::vector<Step>& workload, std::vector<TortureFailur
     return Status::IOError("live run of [" + DescribeWorkload(workload) + "]: " + st.ToString());
   }
   stats_.workloads++;
+  if (!live.model_problem.empty()) {
+    TortureFailure f;
+    f.workload = workload;
+    f.model = "reference-model";
+    f.crash_at = live.log.size();
+    f.what = "the live run disagrees with the reference model: " + live.model_problem;
+    failures->push_back(std::move(f));
+  }
   for (size_t p = 0; p <= live.log.size() && failures->empty(); p++) {
     st = CheckPoint(workload, live, p, failures);
     if (!st.ok()) break;
