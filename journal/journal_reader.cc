@@ -187,7 +187,12 @@ Status SegmentReader::ListSegments() {
     Seg s;
     if (!f::ParseSegmentFileName(name, &s.seq)) continue;
     std::string head;
-    BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->OpenFile(JoinPath(dir_, name), {.read_only = true}));
+    StatusOr<std::unique_ptr<File>> opened = env_->OpenFile(JoinPath(dir_, name), {.read_only = true});
+    // Listed, then removed before we opened it: a trim (the active's, or a
+    // deposed writer's finishing late) takes only the oldest segments. If we
+    // needed it, the LSN checks below say so (rows 10 and 16).
+    if (opened.status().IsNotFound()) continue;
+    BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> file, std::move(opened));
     BATON_RETURN_IF_ERROR(file->PRead(0, f::kSegmentHeaderSize, &head));
     BATON_RETURN_IF_ERROR(file->Close());
     Status st = DecodeSegmentHeader(head, &s.hdr);

@@ -288,7 +288,13 @@ Status JournalWriter::Trim(uint64_t lsn) {
   for (size_t i = 0; i < n; i++) {
     // Oldest first, each removal made durable before the next, so a crash
     // leaves a contiguous suffix of segments.
-    BATON_RETURN_IF_ERROR(opts_.env->RemoveFile(SegmentPath(opts_.dir, segments_.front().seq)));
+    Status removed = opts_.env->RemoveFile(SegmentPath(opts_.dir, segments_.front().seq));
+    // Already gone: removed by the writer this one took over from, which
+    // was deposed in the middle of its own trim (it trims only what every
+    // store it knew of had synced). Trimmed is trimmed.
+    if (!removed.ok() && !removed.IsNotFound()) return removed;
+    if (removed.IsNotFound())
+      LOG_INFO("journal", "segment %s was already removed", f::SegmentFileName(segments_.front().seq).c_str());
     segments_.erase(segments_.begin());
     Status st = opts_.env->SyncDir(opts_.dir);
     if (!st.ok()) {

@@ -290,6 +290,10 @@ void Sequencer::MaybeCheckpoint(bool force) {
   if (options_.after_store_sync) options_.after_store_sync();
   synced_lsn_.store(lsn);
   const uint64_t trim_to = options_.trim_limit ? options_.trim_limit(lsn) : lsn;
+  // Removing segments is a write to the shared journal: only while this MDS
+  // is still the active (a deposed one that resumed here exits instead; the
+  // trim tolerates segments a late deposed writer removed anyway).
+  if (options_.after_durable) options_.after_durable();
   st = journal_->Trim(trim_to);
   if (!st.ok()) FailStop("journal trim", st);
   LOG_INFO("mds", "checkpoint at lsn %llu (%llu records since the last), journal kept from lsn %llu",

@@ -8,6 +8,7 @@
 #include "base/fault_env.h"
 #include "journal/journal.h"
 #include "journal/journal_format.h"
+#include "journal/journal_recovery.h"
 #include "tests/journal/journal_test_util.h"
 
 using namespace baton;
@@ -304,6 +305,45 @@ BOOST_AUTO_TEST_CASE(trim_deletes_whole_old_segments) {
   auto again = Journal::Open(o);
   BOOST_REQUIRE(again.ok());
   BOOST_CHECK_EQUAL((*again)->next_lsn(), 52u);
+}
+
+// A deposed active that resumes in the middle of its trim removes segments
+// the new active's writer still lists (found by kill_torture_test: the new
+// active then fail-stopped on "not found"). Its own trim must count them as
+// trimmed, and a reader listing them just before they vanish must skip them.
+BOOST_AUTO_TEST_CASE(trim_and_readers_tolerate_segments_removed_by_another_writer) {
+  TempDir tmp;
+  JournalOptions o = MakeOptions(Env::Default(), tmp.Sub("journal"));
+  o.segment_size_bytes = 1000;
+  BOOST_REQUIRE(Journal::Create(o).ok());
+  auto j = Journal::Open(o);
+  BOOST_REQUIRE(j.ok());
+  for (int i = 1; i <= 50; i++) BOOST_REQUIRE((*j)->Append(1, Payload(i, 100)).ok());
+  std::vector<uint64_t> seqs = SegmentSeqs(o.dir);
+  BOOST_REQUIRE_GT(seqs.size(), 3u);
+  // "The deposed writer" removes the two oldest segments behind its back.
+  for (int k = 0; k < 2; k++) BOOST_REQUIRE(Env::Default()->RemoveFile(SegmentPath(o.dir, seqs[k])).ok());
+  BOOST_REQUIRE((*j)->Trim(30).ok());
+  BOOST_REQUIRE((*j)->Append(1, "still writing").ok());  // not fail-stopped
+  // A reader whose directory listing still names a removed segment.
+  class StaleListEnv : public EnvWrapper {
+   public:
+    StaleListEnv(Env* t, std::string ghost) : EnvWrapper(t), ghost_(std::move(ghost)) {}
+    StatusOr<std::vector<std::string>> ListDir(const std::string& p) override {
+      BATON_ASSIGN_OR_RETURN(std::vector<std::string> names, target()->ListDir(p));
+      names.insert(names.begin(), ghost_);
+      return names;
+    }
+   private:
+    std::string ghost_;
+  };
+  StaleListEnv stale(Env::Default(), format::SegmentFileName(seqs[0]));
+  ReadResult r = ReadAll(&stale, o.dir, o.volume_id, 40);
+  BOOST_REQUIRE_MESSAGE(r.open_status.ok(), r.open_status.ToString());
+  BOOST_CHECK(r.end.IsEndOfLog());
+  BOOST_REQUIRE(!r.records.empty());
+  BOOST_CHECK_EQUAL(r.records.front().lsn, 40u);
+  BOOST_REQUIRE((*j)->Close().ok());
 }
 
 BOOST_AUTO_TEST_CASE(fail_stop_after_sync_error) {
