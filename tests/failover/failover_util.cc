@@ -60,6 +60,14 @@ bool WaitRoleImpl(M& m, proto::Role role, int timeout_ms) {
 
 bool WaitRole(MdsProcess& m, proto::Role role, int timeout_ms) { return WaitRoleImpl(m, role, timeout_ms); }
 
+int ReapIfExited(MdsProcess& m) {
+  if (m.pid() <= 0) return -1;
+  int st;
+  if (::waitpid(m.pid(), &st, WNOHANG) != m.pid()) return -1;
+  m.pid_ = -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 Cluster::Cluster(int n, uint32_t lease_ms) {
   ::chmod(dir_.path().c_str(), 0755);  // the mount's users reach dir/mnt
   volume_ = MakeVolume(dir_);
@@ -97,6 +105,22 @@ int Cluster::WaitActive(int timeout_ms, uint64_t min_epoch, uint64_t* epoch) {
   do {
     for (int i = 0; i < size(); ++i) {
       if (!mds(i).running()) continue;
+      auto st = QueryMds(address(i), 200);
+      if (st && st->role == proto::Role::kActive && st->epoch >= min_epoch) {
+        if (epoch != nullptr) *epoch = st->epoch;
+        return i;
+      }
+    }
+    SleepMs(5);
+  } while (MsSince(t0) < timeout_ms);
+  return -1;
+}
+
+int Cluster::WaitActiveExcept(int skip, int timeout_ms, uint64_t min_epoch, uint64_t* epoch) {
+  auto t0 = Clock::now();
+  do {
+    for (int i = 0; i < size(); ++i) {
+      if (i == skip || !mds(i).running()) continue;
       auto st = QueryMds(address(i), 200);
       if (st && st->role == proto::Role::kActive && st->epoch >= min_epoch) {
         if (epoch != nullptr) *epoch = st->epoch;
@@ -315,6 +339,11 @@ size_t Workload::ModelFiles() const {
 }
 
 bool Workload::Fail(Thread& t, const char* op, const std::string& path, int err) {
+  if (mount_may_die_.load() && (err == ENOTCONN || err == ECONNABORTED)) {  // the client daemon was killed
+    t.interrupted = true;
+    t.interrupted_by = std::string(op) + " " + path + ": " + strerror(err);
+    return false;
+  }
   std::lock_guard<std::mutex> l(mu_);
   if (failure_.empty()) {
     std::ostringstream s;
@@ -329,6 +358,7 @@ void Workload::Run(Thread& t) {
   std::string top = "t" + std::to_string(t.id);
   bool ok = true;
   if (t.model.empty()) {  // first start: the writer's own directory
+    t.pending = Pending{Pending::kMkdir, top};
     if (::mkdir(P(top).c_str(), 0755) != 0) ok = Fail(t, "mkdir", P(top), errno);
     else t.model[top] = Node{true, "", false};
   }
@@ -390,14 +420,18 @@ bool Workload::OpCreate(Thread& t) {
     if (n.dir) dirs.push_back(p);
   std::string rel = Pick(t.rng, dirs) + "/f" + std::to_string(t.next_name++);
   std::string path = P(rel);
+  t.pending = Pending{Pending::kCreate, rel};
   int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(t, "open(O_CREAT|O_EXCL)", path, errno);
   Node& node = t.model[rel];
   node = Node{};
   size_t size = t.rng() % 10 < 7 ? 1 + t.rng() % 4096 : 4097 + t.rng() % 61440;
   std::string data = Content(t.rng, t.id, t.op_count, size);
+  t.pending.stage = 1;
+  t.pending.data = data;
   bool ok = WriteAll(t, fd, path, data, 0);
   if (ok) node.data = data;
+  if (ok) t.pending.stage = 2;
   if (ok && t.rng() % 2 == 0) {
     ok = ::fsync(fd) == 0 || Fail(t, "fsync", path, errno);
     node.synced = ok;
@@ -414,6 +448,8 @@ bool Workload::OpWrite(Thread& t) {
   std::string path = P(rel);
   Node& node = t.model[rel];
   bool trunc = t.rng() % 10 == 0;
+  t.pending = Pending{Pending::kWrite, rel};
+  t.pending.trunc = trunc;
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (trunc ? O_TRUNC : 0));
   if (fd < 0) return Fail(t, trunc ? "open(O_TRUNC)" : "open(O_WRONLY)", path, errno);
   if (trunc) node.data.clear();
@@ -421,10 +457,14 @@ bool Workload::OpWrite(Thread& t) {
   uint64_t offset = t.rng() % (node.data.size() + 1);
   if (t.rng() % 8 == 0) offset += t.rng() % 5000;  // past the end: a hole of zeros
   std::string data = Content(t.rng, t.id, t.op_count, 1 + t.rng() % 16384);
+  t.pending.stage = 1;
+  t.pending.offset = offset;
+  t.pending.data = data;
   bool ok = WriteAll(t, fd, path, data, offset);
   if (ok) {
     if (node.data.size() < offset + data.size()) node.data.resize(offset + data.size(), '\0');
     node.data.replace(offset, data.size(), data);
+    t.pending.stage = 2;
   }
   if (ok && t.rng() % 10 < 4) {
     ok = ::fsync(fd) == 0 || Fail(t, "fsync", path, errno);
@@ -445,6 +485,7 @@ bool Workload::OpRename(Thread& t) {
   } else {
     dst = Pick(t.rng, dirs) + "/r" + std::to_string(t.next_name++);
   }
+  t.pending = Pending{Pending::kRename, src, dst};
   if (::rename(P(src).c_str(), P(dst).c_str()) != 0) return Fail(t, "rename", P(src) + " -> " + P(dst), errno);
   Node node = t.model[src];
   t.model.erase(src);
@@ -465,6 +506,7 @@ bool Workload::OpRenameDir(Thread& t) {
   for (const auto& d : dirs)
     if (d != src && !Inside(d, src) && Depth(d) < 3) parents.push_back(d);
   std::string dst = Pick(t.rng, parents) + "/m" + std::to_string(t.next_name++);
+  t.pending = Pending{Pending::kRenameDir, src, dst};
   if (::rename(P(src).c_str(), P(dst).c_str()) != 0) return Fail(t, "rename(dir)", P(src) + " -> " + P(dst), errno);
   std::map<std::string, Node> moved;
   for (auto it = t.model.begin(); it != t.model.end();) {
@@ -484,6 +526,7 @@ bool Workload::OpUnlink(Thread& t) {
   for (const auto& [p, n] : t.model)
     if (!n.dir) files.push_back(p);
   const std::string rel = Pick(t.rng, files);
+  t.pending = Pending{Pending::kUnlink, rel};
   if (::unlink(P(rel).c_str()) != 0) return Fail(t, "unlink", P(rel), errno);
   t.model.erase(rel);
   return true;
@@ -494,6 +537,7 @@ bool Workload::OpMkdir(Thread& t) {
   for (const auto& [p, n] : t.model)
     if (n.dir && Depth(p) < 3) dirs.push_back(p);
   std::string rel = Pick(t.rng, dirs) + "/d" + std::to_string(t.next_name++);
+  t.pending = Pending{Pending::kMkdir, rel};
   if (::mkdir(P(rel).c_str(), 0755) != 0) return Fail(t, "mkdir", P(rel), errno);
   t.model[rel] = Node{true, "", false};
   return true;
@@ -508,6 +552,7 @@ bool Workload::OpRmdir(Thread& t) {
   }
   if (empty.empty()) return OpFsync(t);
   const std::string rel = Pick(t.rng, empty);
+  t.pending = Pending{Pending::kRmdir, rel};
   if (::rmdir(P(rel).c_str()) != 0) return Fail(t, "rmdir", P(rel), errno);
   t.model.erase(rel);
   return true;
@@ -519,6 +564,7 @@ bool Workload::OpFsync(Thread& t) {
   bool dir = t.rng() % 10 < 3;
   const std::string rel = Pick(t.rng, dir ? dirs : files);
   std::string path = P(rel);
+  t.pending = Pending{};  // changes nothing
   int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_WRONLY) | O_CLOEXEC);
   if (fd < 0) return Fail(t, dir ? "open(dir)" : "open(O_WRONLY)", path, errno);
   bool ok = ::fsync(fd) == 0 || Fail(t, dir ? "fsync(dir)" : "fsync", path, errno);
@@ -592,6 +638,186 @@ std::string Workload::Verify(const std::string& root) const {
   std::ostringstream out;
   for (size_t i = 0; i < problems.size() && i < 40; ++i) out << problems[i] << "\n";
   if (problems.size() > 40) out << "... and " << problems.size() - 40 << " more\n";
+  return out.str();
+}
+
+// ---- kill -9 of the client daemon ----------------------------------------
+
+int Workload::InterruptedWriters() const {
+  int n = 0;
+  for (const auto& t : threads_) n += t->interrupted ? 1 : 0;
+  return n;
+}
+
+size_t Workload::ModelSyncedFiles() const {
+  size_t n = 0;
+  for (const auto& t : threads_)
+    for (const auto& [p, node] : t->model) n += !node.dir && node.synced ? 1 : 0;
+  return n;
+}
+
+namespace {
+
+// base with data[0, k) written at offset (zeros filling a hole), the state a
+// write of data cut short after its first k bytes leaves.
+std::string Written(std::string base, uint64_t offset, const std::string& data, size_t k) {
+  if (k == 0) return base;
+  if (base.size() < offset + k) base.resize(offset + k, '\0');
+  base.replace(offset, k, data, 0, k);
+  return base;
+}
+
+// The k for which got == Written(base, offset, data, k), or -1 if none.
+long WrittenPrefix(const std::string& base, uint64_t offset, const std::string& data, const std::string& got) {
+  if (got == base) return 0;
+  std::vector<size_t> ks;
+  if (got.size() > base.size() && got.size() > offset && got.size() - offset <= data.size())
+    ks.push_back(got.size() - offset);  // the file grew: its new end says how much was written
+  if (offset < got.size()) {  // else: the longest run of data's bytes at offset
+    size_t k = 0;
+    while (k < data.size() && offset + k < got.size() && got[offset + k] == data[k]) ++k;
+    ks.push_back(k);
+  }
+  for (size_t k : ks)
+    if (k > 0 && Written(base, offset, data, k) == got) return static_cast<long>(k);
+  return -1;
+}
+
+// Moves src (and, for a directory, everything inside it) to dst in a model.
+template <class Map>
+void MoveInModel(Map& model, const std::string& src, const std::string& dst) {
+  Map moved;
+  for (auto it = model.begin(); it != model.end();) {
+    if (it->first == src || Inside(it->first, src)) {
+      moved[dst + it->first.substr(src.size())] = std::move(it->second);
+      it = model.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [p, n] : moved) model[p] = std::move(n);
+}
+
+}  // namespace
+
+std::string Workload::ResolveInterrupted(const std::string& root, std::string* how) {
+  std::vector<std::string> problems;
+  std::ostringstream said;
+  for (auto& tp : threads_) {
+    Thread& t = *tp;
+    if (!t.interrupted) continue;
+    t.interrupted = false;
+    Pending p = std::move(t.pending);
+    t.pending = Pending{};
+    std::string who = "writer t" + std::to_string(t.id) + " (" + t.interrupted_by + "): ";
+    std::string path = root + "/" + p.a;
+    struct stat st;
+    bool there = ::lstat(path.c_str(), &st) == 0;
+    int lstat_errno = there ? 0 : errno;
+    std::string outcome;
+    switch (p.kind) {
+      case Pending::kNone:
+        outcome = "changes nothing";
+        break;
+      case Pending::kCreate: {
+        if (!there) {
+          if (p.stage == 0 && lstat_errno == ENOENT) outcome = "create " + p.a + " not done";
+          else problems.push_back(who + "create " + p.a + " (stage " + std::to_string(p.stage) + "): lstat says " +
+                                  strerror(lstat_errno));
+          break;
+        }
+        if (p.stage == 2) {
+          outcome = "create " + p.a + " done, all bytes written (the model has it)";
+          break;
+        }
+        auto got = ReadUncached(path);
+        if (!got || !S_ISREG(st.st_mode)) {
+          problems.push_back(who + "create " + p.a + ": not a readable file");
+          break;
+        }
+        bool prefix = got->size() <= p.data.size() && p.data.compare(0, got->size(), *got) == 0;
+        if (p.stage == 0 ? !got->empty() : !prefix) {
+          problems.push_back(who + "create " + p.a + " (stage " + std::to_string(p.stage) + ") left " +
+                             std::to_string(got->size()) + " bytes that are not a prefix of the " +
+                             std::to_string(p.data.size()) + " being written");
+          break;
+        }
+        t.model[p.a] = Node{false, *got, false};
+        outcome = p.stage == 0 ? "create " + p.a + " done, its open not answered"
+                               : "create " + p.a + " done, " + std::to_string(got->size()) + " of " +
+                                     std::to_string(p.data.size()) + " bytes written";
+        break;
+      }
+      case Pending::kWrite: {
+        auto it = t.model.find(p.a);
+        auto got = there ? ReadUncached(path) : std::nullopt;
+        if (it == t.model.end() || !got) {
+          problems.push_back(who + "write to " + p.a + ": the file is gone or unreadable");
+          break;
+        }
+        Node& node = it->second;
+        if (p.stage == 2) {
+          outcome = "write to " + p.a + " done (the model has it)";
+        } else if (p.stage == 0) {
+          if (*got == node.data) {
+            outcome = std::string(p.trunc ? "open(O_TRUNC)" : "open") + " of " + p.a + ": nothing changed";
+          } else if (p.trunc && got->empty()) {
+            node.data.clear();
+            node.synced = false;
+            outcome = "open(O_TRUNC) of " + p.a + ": truncated";
+          } else {
+            problems.push_back(who + "open of " + p.a + " changed it: " + ContentDiff(got, node.data));
+          }
+        } else {
+          long k = WrittenPrefix(node.data, p.offset, p.data, *got);
+          if (k < 0) {
+            problems.push_back(who + "write of " + std::to_string(p.data.size()) + " bytes at " +
+                               std::to_string(p.offset) + " to " + p.a +
+                               " left neither the old bytes nor a prefix of the write: " +
+                               ContentDiff(got, Written(node.data, p.offset, p.data, p.data.size())));
+            break;
+          }
+          node.data = *got;
+          node.synced = false;
+          outcome = "write to " + p.a + ": " + std::to_string(k) + " of " + std::to_string(p.data.size()) +
+                    " bytes written at offset " + std::to_string(p.offset);
+        }
+        break;
+      }
+      case Pending::kRename:
+      case Pending::kRenameDir:
+        if (there) {
+          outcome = "rename " + p.a + " -> " + p.b + " not done";
+        } else {
+          MoveInModel(t.model, p.a, p.b);
+          outcome = "rename " + p.a + " -> " + p.b + " done";
+        }
+        break;
+      case Pending::kUnlink:
+      case Pending::kRmdir:
+        if (there) {
+          outcome = (p.kind == Pending::kUnlink ? "unlink " : "rmdir ") + p.a + " not done";
+        } else {
+          t.model.erase(p.a);
+          outcome = (p.kind == Pending::kUnlink ? "unlink " : "rmdir ") + p.a + " done";
+        }
+        break;
+      case Pending::kMkdir:
+        if (there && S_ISDIR(st.st_mode)) {
+          t.model[p.a] = Node{true, "", false};
+          outcome = "mkdir " + p.a + " done";
+        } else if (!there && lstat_errno == ENOENT) {
+          outcome = "mkdir " + p.a + " not done";
+        } else {
+          problems.push_back(who + "mkdir " + p.a + ": neither a directory nor absent");
+        }
+        break;
+    }
+    if (!outcome.empty()) said << who << outcome << "\n";
+  }
+  if (how != nullptr) *how = said.str();
+  std::ostringstream out;
+  for (const auto& p : problems) out << p << "\n";
   return out.str();
 }
 

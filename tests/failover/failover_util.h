@@ -43,6 +43,10 @@ std::optional<proto::StatusInfo> QueryMds(const std::string& addr, int timeout_m
 // Polls until the MDS reports `role`; false on timeout or when it exited.
 bool WaitRole(MdsProcess& m, proto::Role role, int timeout_ms);
 
+// If m's process has exited, reaps it and returns its exit status (128+sig
+// if signalled); -1 while it runs or when none was started. Never waits.
+int ReapIfExited(MdsProcess& m);
+
 // A fresh volume in a TempDir and n MDS processes named a, b, c, ... on free
 // loopback ports. Nothing runs until Start*/Spawn.
 class Cluster {
@@ -65,6 +69,9 @@ class Cluster {
   // Index of the running MDS that reports active with epoch >= min_epoch,
   // polling until timeout_ms; -1 if none. *epoch gets its epoch.
   int WaitActive(int timeout_ms, uint64_t min_epoch = 0, uint64_t* epoch = nullptr);
+  // WaitActive that does not ask MDS `skip` (a SIGSTOPped MDS answers
+  // nothing: asking it costs the query timeout every round).
+  int WaitActiveExcept(int skip, int timeout_ms, uint64_t min_epoch = 0, uint64_t* epoch = nullptr);
   // SIGTERM every running MDS; true when each exited 0.
   bool StopAll();
   // The tail of every MDS's log, for failure messages.
@@ -142,7 +149,35 @@ class Workload {
   std::string SomeNonEmptyFile() const;        // a file of the model with data ("" if none)
   size_t ModelFiles() const;
 
+  // ---- kill -9 of the client daemon (kill_torture_test) ----
+  // While on, an error that a dead mount gives (ENOTCONN, ECONNABORTED) stops
+  // a writer without counting as a failure: the op it was in is
+  // "interrupted" and may or may not have taken effect. Any other error is
+  // still a failure. Off by default.
+  void SetMountMayDie(bool on) { mount_may_die_ = on; }
+  int InterruptedWriters() const;
+  // After a remount, with the writers stopped: for each interrupted op, looks
+  // at what the tree under root holds, checks that it is a state the op can
+  // have left (not done; done; for a create or a write, a prefix of its
+  // bytes), and makes the model match it. "" when every one did, else one
+  // line per problem. *how (if not null) gets one line per interrupted op.
+  std::string ResolveInterrupted(const std::string& root, std::string* how);
+  // Files of the model fsync'd since their last change.
+  size_t ModelSyncedFiles() const;
+
  private:
+  // The op a writer is in, for ResolveInterrupted.
+  struct Pending {
+    enum Kind { kNone, kCreate, kWrite, kRename, kRenameDir, kUnlink, kMkdir, kRmdir };
+    Pending() = default;
+    Pending(Kind k, std::string path, std::string to = "") : kind(k), a(std::move(path)), b(std::move(to)) {}
+    Kind kind = kNone;
+    std::string a, b;  // the path (the source of a rename), the destination
+    int stage = 0;     // create, write: 0 open not answered, 1 open, bytes being written, 2 bytes written
+    bool trunc = false;
+    uint64_t offset = 0;
+    std::string data;  // the bytes being written
+  };
   struct Node {
     bool dir = false;
     std::string data;
@@ -155,6 +190,9 @@ class Workload {
     uint64_t next_name = 0;
     uint64_t op_count = 0;
     std::thread thread;
+    Pending pending;           // kill_torture_test's client kills
+    bool interrupted = false;  // stopped by a dead mount (SetMountMayDie)
+    std::string interrupted_by;
   };
   void Run(Thread& t);
   bool Step(Thread& t);
@@ -177,6 +215,7 @@ class Workload {
   std::atomic<int> running_{0};
   std::atomic<uint64_t> ops_{0};
   std::atomic<long> max_op_ms_{0};
+  std::atomic<bool> mount_may_die_{false};
   mutable std::mutex mu_;
   std::string failure_;  // GUARDED_BY(mu_)
 };
