@@ -14,7 +14,7 @@ namespace {
 const char* kHelp =
     "usage: baton torture [--seed N] [--states N] [--model prefix|realistic|adversarial|all]\n"
     "                     [--workload ace1|ace2|ace3|random] [--long] [--shard K/N] [--dir DIR]\n"
-    "                     [--no-shrink] [--quiet]\n"
+    "                     [--recovery-every N] [--no-shrink] [--quiet]\n"
     "\n"
     "Runs BatonFS's write path (journal, group commit, apply into LMDB) in this\n"
     "process on a scratch volume, records every write, sync, directory sync,\n"
@@ -35,6 +35,8 @@ const char* kHelp =
     "                  recovery three levels deep, 4x longer random workloads\n"
     "  --shard K/N     run only workloads K, K+N, K+2N, ... (split a run over cores)\n"
     "  --dir DIR       scratch directory (default /dev/shm, else /tmp)\n"
+    "  --recovery-every N  crash inside the recovery of one state in N (default 8;\n"
+    "                  2 with --long); those crashes are most of the states checked\n"
     "  --no-shrink     report a failure without shrinking its workload\n"
     "\n"
     "It prints progress every 5 s and crash states checked per second. For a\n"
@@ -48,7 +50,7 @@ const char* kHelp =
 
 int CmdTorture(int argc, char** argv, int first) {
   Args a({"--long", "--no-shrink", "--quiet", "--help", "-h"},
-         {"--seed", "--states", "--model", "--workload", "--shard", "--dir"});
+         {"--seed", "--states", "--model", "--workload", "--shard", "--dir", "--recovery-every"});
   if (!a.Parse(argc, argv, first)) return fprintf(stderr, "baton torture: %s\n\n%s", a.error().c_str(), kHelp), 2;
   if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), 0;
   if (!a.positional().empty())
@@ -78,6 +80,12 @@ int CmdTorture(int argc, char** argv, int first) {
     o.shards = static_cast<uint32_t>(n);
   }
   if (auto v = a.Get("--dir")) o.work_dir = *v;
+  if (auto v = a.Get("--recovery-every")) {
+    uint64_t n = 0;
+    if (!ParseU64(*v, &n) || n == 0 || n > 1000000)
+      return fprintf(stderr, "baton torture: bad --recovery-every %s\n", v->c_str()), 2;
+    o.recovery_crash_every = static_cast<int>(n);
+  }
   o.long_run = a.Has("--long");
   o.shrink = !a.Has("--no-shrink");
   o.quiet = a.Has("--quiet");

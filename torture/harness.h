@@ -115,6 +115,7 @@ class Harness {
   TortureOptions o_;
   std::string work_;
   std::string template_dir_, template_store_;
+  FileImage template_image_;  // the template volume's files (journal, superblock)
   uint64_t dir_seq_ = 0;
   std::mt19937_64 rng_;
   TortureStats stats_;

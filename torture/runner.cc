@@ -54,6 +54,7 @@ int RunTorture(const RunOptions& o, std::ostream& out, RunSummary* summary) {
     to.recovery_crash_every = 2;
     to.recovery_levels = 3;
   }
+  if (o.recovery_crash_every > 0) to.recovery_crash_every = o.recovery_crash_every;
   Harness h(to);
   Status st = h.Prepare();
   if (!st.ok()) {

@@ -21,6 +21,7 @@ struct RunOptions {
   size_t random_steps = 8;        // steps per random workload
   uint32_t shard = 0, shards = 1; // run workloads i with i % shards == shard
   bool shrink = true;
+  int recovery_crash_every = 0;   // one level-1 state in N gets crashes inside its recovery (0: default 8, 2 with --long)
   std::string work_dir;
   bool quiet = false;
 };
