@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -32,12 +33,25 @@ struct VolumeId {
   bool operator==(const VolumeId&) const = default;
 };
 
+// What one group write cost, for an observer (the MDS's metrics).
+struct GroupSyncStats {
+  uint64_t records = 0;  // records in the group
+  uint64_t bytes = 0;    // bytes written for it (record headers included)
+  uint64_t sync_ns = 0;  // the fdatasync after its write, alone (env monotonic clock)
+};
+
 struct JournalOptions {
   Env* env = nullptr;
   std::string dir;                               // VOLUME/journal
   VolumeId volume_id;
   uint64_t epoch = 1;                            // stamped on every record written
   uint64_t segment_size_bytes = 64ull << 20;     // roll to a new segment past this size
+  // Optional observer, called by the group's leader after the group's write
+  // and fdatasync succeeded and before its callers are woken, without the
+  // journal's lock held. It must be cheap and must not call the journal.
+  // Unset (the default), the writer reads no clock for it. (Not called on
+  // the seeded reply-before-sync path, base/seeded_bugs.h.)
+  std::function<void(const GroupSyncStats&)> on_group_synced;
 };
 
 // A record as read back.

@@ -271,8 +271,12 @@ Status JournalWriter::WriteGroup(const std::vector<Waiter*>& group, uint64_t fir
     return Status::Ok();
   }
   BATON_RETURN_IF_ERROR(file_->PWrite(file_size_bytes_, buf));
+  const uint64_t sync_start_ns = opts_.on_group_synced ? opts_.env->NowMonotonicNanos() : 0;
   BATON_RETURN_IF_ERROR(file_->DataSync());
   file_size_bytes_ += buf.size();
+  if (opts_.on_group_synced) {
+    opts_.on_group_synced({count, buf.size(), opts_.env->NowMonotonicNanos() - sync_start_ns});
+  }
   return Status::Ok();
 }
 

@@ -14,6 +14,7 @@
 #include "journal/journal.h"
 #include "mds/election.h"
 #include "mds/mds_info.h"
+#include "mds/metrics.h"
 #include "mds/replay.h"
 #include "mds/sequencer.h"
 #include "mds/server.h"
@@ -81,6 +82,13 @@ uint64_t StandbyTrimLimit(Env* env, const std::string& volume, const std::string
   return lsn;
 }
 
+// The role gauges; a standby's lag is 0 once it leaves that role.
+void NoteRole(MdsMetrics& m, const char* role, uint64_t epoch) {
+  m.SetRole(role);
+  m.epoch->Set(static_cast<double>(epoch));
+  if (std::string_view(role) != "standby") m.standby_lag_records->Set(0);
+}
+
 struct Ctx {
   volume::Volume& vol;
   std::string uuid;  // volume::FormatVolumeId of the volume
@@ -88,6 +96,7 @@ struct Ctx {
   std::string name;
   int listen_fd;
   std::string address;
+  MdsMetrics* metrics;  // lives as long as RunMds: through every role
 };
 
 int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal& jnl) {
@@ -107,6 +116,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   const std::string name = ctx.name;
   const std::string uuid = ctx.uuid;
   so.trim_limit = [env, &o, uuid, name](uint64_t lsn) { return StandbyTrimLimit(env, o.volume_path, uuid, name, lsn); };
+  so.metrics = ctx.metrics;
   Sequencer seq(env, &store, &jnl, &opens, so);
   Status st = seq.Start();
   if (!st.ok()) {
@@ -123,6 +133,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   svo.mds_map = [env, &o, uuid, addr] { return MdsMap(env, o.volume_path, uuid, addr, addr); };
   svo.before_send = [&lease] { lease.WaitFresh(); };
   svo.on_newer_epoch = [&lease] { lease.CheckFence(); };  // exits if deposed
+  svo.metrics = ctx.metrics;
   MdsServer server(&store, &seq, &opens, svo);
   // The heartbeat publishes what followers may apply: the applied LSN (every
   // applied record passed the fence check after its fsync).
@@ -149,6 +160,9 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
     seq.Stop();
     return 1;
   }
+  NoteRole(*ctx.metrics, "active", lease.epoch());
+  ctx.metrics->applied_lsn->Set(static_cast<double>(seq.applied_lsn()));
+  ctx.metrics->durable_lsn->Set(static_cast<double>(seq.durable_lsn()));
   LOG_INFO("mds", "serving volume %s on %s as active %s, epoch %llu", o.volume_path.c_str(), addr.c_str(),
            ctx.name.c_str(), static_cast<unsigned long long>(lease.epoch()));
   g_serving.store(true);
@@ -190,6 +204,7 @@ int TakeOver(Ctx& ctx, std::unique_ptr<Lease> lease, std::unique_ptr<fs::MetaSto
   }
   lease->set_epoch(epoch);
   lease->WriteHolderText();
+  NoteRole(*ctx.metrics, "taking-over", epoch);
   // Publish at once (standbys watch this heartbeat) while replaying.
   {
     MdsInfoWriter info(ctx.vol.env(), o.volume_path, ctx.name, ctx.uuid);
@@ -216,6 +231,8 @@ int TakeOver(Ctx& ctx, std::unique_ptr<Lease> lease, std::unique_ptr<fs::MetaSto
   // ignored by the replay that follows.
   journal::JournalOptions jo = ctx.vol.journal_options();
   jo.epoch = epoch;
+  MdsMetrics* metrics = ctx.metrics;
+  jo.on_group_synced = [metrics](const journal::GroupSyncStats& s) { metrics->ObserveGroupSynced(s); };
   StatusOr<std::unique_ptr<journal::Journal>> jnl = journal::Journal::Open(jo);
   if (!jnl.ok()) {
     LOG_ERROR("mds", "cannot open the journal: %s", jnl.status().ToString().c_str());
@@ -262,6 +279,20 @@ int RunMds(const MdsOptions& o) {
     int fd;
     ~FdCloser() { proto::CloseFd(fd); }
   } closer{*listen_fd};
+  // The metrics endpoint next: it serves from here on, in every role.
+  MdsMetrics metrics(static_cast<double>(Env::Default()->NowRealtimeNanos()) / 1e9);
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!o.metrics_addr.empty()) {
+    StatusOr<std::unique_ptr<MetricsServer>> ms = MetricsServer::Listen(o.metrics_addr, &metrics.registry());
+    if (!ms.ok()) {
+      LOG_ERROR("mds", "cannot listen for metrics on %s: %s (nothing was written to %s)", o.metrics_addr.c_str(),
+                ms.status().ToString().c_str(), o.volume_path.c_str());
+      return 2;
+    }
+    metrics_server = std::move(ms).value();
+    metrics_server->Start();
+    LOG_INFO("mds", "metrics on http://%s/metrics", metrics_server->address().c_str());
+  }
   // The default name comes from the bound address (port 0 gets the real one).
   const std::string name = o.name.empty() ? DefaultMdsName(address) : o.name;
   StatusOr<int> name_lock = LockMdsName(o.volume_path, name, address);
@@ -271,7 +302,7 @@ int RunMds(const MdsOptions& o) {
   }
   FdCloser name_closer{*name_lock};
   LOG_INFO("mds", "%s listens on %s", name.c_str(), address.c_str());
-  Ctx ctx{**vol, volume::FormatVolumeId((*vol)->superblock().volume_id), o, name, *listen_fd, address};
+  Ctx ctx{**vol, volume::FormatVolumeId((*vol)->superblock().volume_id), o, name, *listen_fd, address, &metrics};
 
   // Before the election: seeding a store may take a while, and an elected
   // active must start its heartbeat at once.
@@ -304,6 +335,8 @@ int RunMds(const MdsOptions& o) {
     so.name = name;
     so.address = address;
     so.stop = &g_stop;
+    so.metrics = &metrics;
+    NoteRole(metrics, "standby", (*vol)->superblock().epoch);
     proto::StatusInfo initial;
     initial.role = proto::Role::kStandby;
     initial.address = address;

@@ -43,6 +43,9 @@ struct MdsOptions {
   uint32_t min_free_percent = 5;
   bool install_signal_handlers = true;         // SIGTERM/SIGINT -> clean stop (tools/ wants true)
   std::string holder_description;              // text for the lock file; default "baton mds pid N at ADDR"
+  // Prometheus metrics (mds/metrics.h) at http://ADDR/metrics, in every
+  // role; "" = none. Bound right after listen_addr (a busy address: exit 2).
+  std::string metrics_addr;
   // Called once serving, with the bound address (useful with port 0).
   std::function<void(const std::string& bound_addr)> on_serving;
 };

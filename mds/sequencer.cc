@@ -214,7 +214,9 @@ void Sequencer::AddReclaims(std::vector<Slot>& slots) {
 void Sequencer::CommitSlots(std::vector<Slot>& slots) {
   std::vector<fs::JournaledOp> ops = JournalSlots(slots);
   std::vector<fs::ApplyResult> results;
+  const uint64_t apply_start_ns = options_.metrics ? env_->NowMonotonicNanos() : 0;
   Status st = fs::ApplyBatch(*store_, ops, &results);
+  if (options_.metrics) options_.metrics->ObserveApplyNanos(env_->NowMonotonicNanos() - apply_start_ns);
   if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
   if (!st.ok()) FailStop("apply", st);
   assert(results.size() == slots.size());
@@ -229,6 +231,7 @@ void Sequencer::CommitSlots(std::vector<Slot>& slots) {
     std::lock_guard<std::mutex> l(mu_);
     applied_lsn_ = ops.back().lsn;
   }
+  if (options_.metrics) options_.metrics->applied_lsn->Set(static_cast<double>(ops.back().lsn));
   records_since_checkpoint_ += slots.size();
   for (size_t i = 0; i < slots.size(); i++) {
     NoteOrphans(results[i].orphaned);
@@ -262,6 +265,7 @@ std::vector<fs::JournaledOp> Sequencer::JournalSlots(std::vector<Slot>& slots) {
   StatusOr<uint64_t> first = journal_->AppendBatch(records);
   if (!first.ok()) FailStop("journal append", first.status());
   if (options_.after_durable) options_.after_durable();
+  if (options_.metrics) options_.metrics->durable_lsn->Set(static_cast<double>(*first + records.size() - 1));
   std::vector<fs::JournaledOp> ops(slots.size());
   for (size_t i = 0; i < slots.size(); i++) {
     ops[i].lsn = *first + i;
@@ -301,6 +305,7 @@ void Sequencer::MaybeCheckpoint(bool force) {
            static_cast<unsigned long long>(trim_to + 1));
   records_since_checkpoint_ = 0;
   last_checkpoint_ns_ = now;
+  if (options_.metrics) options_.metrics->checkpoints_total->Add();
 }
 
 }  // namespace baton::mds

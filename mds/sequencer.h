@@ -49,6 +49,7 @@
 #include "fs/meta_store.h"
 #include "fs/ops.h"
 #include "journal/journal.h"
+#include "mds/metrics.h"
 #include "mds/open_table.h"
 #include "mds/space.h"
 
@@ -87,6 +88,9 @@ struct SequencerOptions {
   // its replies), and right after a checkpoint forced the store to disk.
   std::function<void(std::span<const fs::JournaledOp>)> after_apply;
   std::function<void()> after_store_sync;
+  // Optional (mds/metrics.h): apply latency, applied and durable LSN,
+  // checkpoints. Unset, the sequencer reads no clock for it.
+  MdsMetrics* metrics = nullptr;
 };
 
 class Sequencer {

@@ -206,6 +206,13 @@ void MdsServer::ReapFinished() {
 void MdsServer::ForgetConnLocked(const std::shared_ptr<Conn>& c) {
   auto it = session_conns_.find(c->session_id);
   if (it != session_conns_.end() && it->second.lock() == c) session_conns_.erase(it);
+  NoteSessionsLocked();
+}
+
+// Sessions with a connection: session_conns_ holds each session's newest
+// connection until it is reaped.
+void MdsServer::NoteSessionsLocked() {
+  if (options_.metrics) options_.metrics->sessions->Set(static_cast<double>(session_conns_.size()));
 }
 
 void MdsServer::Serve(std::shared_ptr<Conn> c) {
@@ -290,6 +297,7 @@ void MdsServer::SupersedeOlderConns(const std::shared_ptr<Conn>& c) {
     std::weak_ptr<Conn>& slot = session_conns_[c->session_id];
     old = slot.lock();
     slot = c;
+    NoteSessionsLocked();
   }
   if (!old || old == c) return;
   LOG_INFO("mds", "session %016llx: closing its older connection from %s",
@@ -325,6 +333,7 @@ Status MdsServer::HandleRequest(const std::shared_ptr<Conn>& c, const proto::Fra
   BATON_RETURN_IF_ERROR(proto::SplitRequestPayload(f.payload, &oldest, &body));
   Submission s;
   BATON_RETURN_IF_ERROR(fs::DecodeRequest(body, &s.req));
+  if (options_.metrics) options_.metrics->CountOp(s.req.op);
   uint16_t opcode = static_cast<uint16_t>(s.req.op);
   uint64_t rid = f.request_id;
   std::weak_ptr<Conn> weak = c;

@@ -30,6 +30,7 @@
 
 #include "base/status.h"
 #include "fs/meta_store.h"
+#include "mds/metrics.h"
 #include "mds/open_table.h"
 #include "mds/sequencer.h"
 #include "proto/frame.h"
@@ -54,6 +55,8 @@ struct ServerOptions {
   // A client has seen a newer epoch than ours: checks the fence (exits the
   // process if deposed). Unset: the session is refused all the same.
   std::function<void()> on_newer_epoch;
+  // Optional (mds/metrics.h): requests by op, connected sessions.
+  MdsMetrics* metrics = nullptr;
 };
 
 class MdsServer {
@@ -78,6 +81,7 @@ class MdsServer {
   fs::Reply HandleOpen(uint64_t session_id, const fs::Request& req);
   void SupersedeOlderConns(const std::shared_ptr<Conn>& c);
   void ForgetConnLocked(const std::shared_ptr<Conn>& c);
+  void NoteSessionsLocked();  // the sessions gauge
   uint64_t NewSessionId();
   std::vector<std::string> MdsMap() const;
 

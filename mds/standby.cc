@@ -27,6 +27,12 @@ constexpr size_t kFollowBatchBytes = 2u << 20;       // one apply transaction at
 constexpr int64_t kMapHorizonNs = 300'000'000'000;  // MDSs silent longer are left out of the map
 constexpr uint32_t kListenerReadTimeoutMs = 500;
 
+void NoteStandbyProgress(MdsMetrics& m, uint64_t applied, uint64_t active_durable, uint64_t behind) {
+  m.applied_lsn->Set(static_cast<double>(applied));
+  m.durable_lsn->Set(static_cast<double>(active_durable));
+  m.standby_lag_records->Set(static_cast<double>(behind));
+}
+
 }  // namespace
 
 void MdsView::Set(const proto::StatusInfo& s) {
@@ -207,11 +213,14 @@ StatusOr<std::unique_ptr<Lease>> RunStandby(volume::Volume& vol, Election& elect
       }
       if (!ops.empty()) {
         std::vector<fs::ApplyResult> results;
+        const uint64_t apply_start_ns = o.metrics ? env->NowMonotonicNanos() : 0;
         BATON_RETURN_IF_ERROR(fs::ApplyBatch(**store, ops, &results));
+        if (o.metrics) o.metrics->ObserveApplyNanos(env->NowMonotonicNanos() - apply_start_ns);
         applied = ops.back().lsn;
         applied_now = ops.size();
       }
     }
+    if (o.metrics) NoteStandbyProgress(*o.metrics, applied, have_active ? active.durable_lsn : 0, behind);
     const uint64_t now = env->NowMonotonicNanos();
     if (synced != applied && now - last_sync >= kSyncEveryNs) {
       BATON_RETURN_IF_ERROR((*store)->Sync());
@@ -247,6 +256,7 @@ StatusOr<std::unique_ptr<Lease>> RunStandby(volume::Volume& vol, Election& elect
       v.mds_addresses = MdsMap(env, vol.path(), uuid, v.active_address, o.address);
       v.volume_id = uuid;
       view->Set(v);
+      if (o.metrics) o.metrics->epoch->Set(static_cast<double>(epoch));
     }
     if (applied_now == 0) std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
   }

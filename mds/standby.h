@@ -27,6 +27,7 @@
 #include "base/status.h"
 #include "fs/meta_store.h"
 #include "mds/election.h"
+#include "mds/metrics.h"
 #include "proto/messages.h"
 #include "volume/volume.h"
 
@@ -81,6 +82,7 @@ struct StandbyOptions {
   std::string name;
   std::string address;
   const std::atomic<bool>* stop = nullptr;  // a stop request ends RunStandby with nullptr
+  MdsMetrics* metrics = nullptr;            // optional: apply latency, LSNs, lag, epoch
 };
 
 // Follows the journal into *store until this MDS wins the election (returns

@@ -33,6 +33,8 @@ const char* kHelp =
     "  --min-free-bytes SIZE       refuse space-consuming operations with ENOSPC when the file system\n"
     "                              holding VOLUME has less free space than this (default 256M) ...\n"
     "  --min-free-percent P        ... or less than P percent free (default 5); the larger reserve wins\n"
+    "  --metrics ADDR:PORT         serve Prometheus metrics at http://ADDR:PORT/metrics (in every role; no\n"
+    "                              authentication: use a loopback or trusted address; README.md lists them)\n"
     "  --log-level LEVEL           debug, info, warn, error (default info)\n"
     "\n"
     "signals: SIGTERM or SIGINT stop it cleanly (exit 0).\n"
@@ -42,7 +44,7 @@ const char* kHelp =
 
 int CmdMds(int argc, char** argv, int first) {
   Args a({"--wait", "--exclusive", "--help", "-h"}, {"--listen", "--name", "--lease-ms", "--checkpoint-interval-ms", "--orphan-grace-ms", "--log-level", "--min-free-bytes",
-                                      "--min-free-percent"});
+                                      "--min-free-percent", "--metrics"});
   if (!a.Parse(argc, argv, first)) {
     fprintf(stderr, "baton mds: %s\n\n%s", a.error().c_str(), kHelp);
     return 2;
@@ -61,6 +63,10 @@ int CmdMds(int argc, char** argv, int first) {
   if (auto v = a.Get("--listen")) o.listen_addr = *v;
   o.standby = !a.Has("--exclusive");
   if (auto v = a.Get("--name")) o.name = *v;
+  if (auto v = a.Get("--metrics")) {
+    if (v->empty()) return fprintf(stderr, "baton mds: bad --metrics (give ADDR:PORT)\n"), 2;
+    o.metrics_addr = *v;
+  }
   if (auto v = a.Get("--lease-ms")) {
     if (!ParseU64(*v, &n) || n < 100 || n > 600000) return fprintf(stderr, "baton mds: bad --lease-ms (100..600000)\n"), 2;
     o.lease_ms = static_cast<uint32_t>(n);

@@ -23,6 +23,7 @@ namespace baton::testing {
 namespace {
 
 constexpr const char* kChildEnv = "BATON_TEST_CHILD_MDS";  // "VOLUME|ADDR|GRACE_MS|STANDBY|MIN_FREE_BYTES|NAME|LEASE_MS"
+constexpr const char* kChildMetricsEnv = "BATON_TEST_CHILD_MDS_METRICS";  // MdsOptions::metrics_addr, when set
 
 // Self-exec mode: run the MDS instead of the tests.
 struct ChildMdsRunner {
@@ -43,6 +44,7 @@ struct ChildMdsRunner {
     if (lease != 0) o.lease_ms = static_cast<uint32_t>(lease);
     if (min_free != 0) o.min_free_bytes = min_free;
     o.checkpoint_interval_ms = 500;  // exercise checkpoints and trims under kills
+    if (const char* m = std::getenv(kChildMetricsEnv)) o.metrics_addr = m;
     std::_Exit(mds::RunMds(o));
   }
 };
@@ -127,12 +129,14 @@ bool MdsProcess::Spawn() {
       if (!standby_) args.push_back("--exclusive");
       if (!name.empty()) args.insert(args.end(), {"--name", name});
       if (lease_ms != 0) args.insert(args.end(), {"--lease-ms", std::to_string(lease_ms)});
+      if (!metrics_address.empty()) args.insert(args.end(), {"--metrics", metrics_address});
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
       ::execv(bin.c_str(), argv.data());
     } else {
       ::setenv(kChildEnv, spec.c_str(), 1);
+      if (!metrics_address.empty()) ::setenv(kChildMetricsEnv, metrics_address.c_str(), 1);
       ::execl(bin.c_str(), bin.c_str(), static_cast<char*>(nullptr));
     }
     std::_Exit(127);

@@ -80,6 +80,7 @@ class MdsProcess {
   uint64_t min_free_bytes = 0;
   std::string name;       // --name ("" = the MDS default, from the address)
   uint32_t lease_ms = 0;  // --lease-ms (0 = the MDS default)
+  std::string metrics_address;  // --metrics ADDR:PORT ("" = none)
   pid_t pid_ = -1;
 };
 
