@@ -2,10 +2,11 @@
 # Configures and builds BatonFS into BUILD_DIR (default: build/).
 #   BATON_WERROR=ON|OFF  (default ON)   BATON_SANITIZE=ON|OFF (default OFF)
 #   BATON_SEEDED_BUGS=ON|OFF (default OFF; the CI sanitizer build turns it on)
+#   BATON_BENCH=ON|OFF   (default ON; the CI sanitizer build runs no benchmark)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DBATON_WERROR="${BATON_WERROR:-ON}" -DBATON_SANITIZE="${BATON_SANITIZE:-OFF}" \
-  -DBATON_SEEDED_BUGS="${BATON_SEEDED_BUGS:-OFF}" >/dev/null
+  -DBATON_SEEDED_BUGS="${BATON_SEEDED_BUGS:-OFF}" -DBATON_BENCH="${BATON_BENCH:-ON}" >/dev/null
 ninja -C "$build" -j"$(nproc)" "$@"
