@@ -33,14 +33,14 @@ fi
 start=$(date +%s)
 bash scripts/install-deps.sh
 echo "== build (warnings are errors)"
-BUILD_DIR=$root/build BATON_WERROR=ON bash scripts/build.sh
+BUILD_DIR=$root/build BATON_WERROR=ON BATON_LINE_TABLES_ONLY=ON bash scripts/build.sh
 # Install as up.sh does, so `mount -t baton` (which runs /sbin/mount.baton)
 # in the mount tests uses this build.
 cmake --install build --prefix /usr/local >/dev/null
 echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 900
 echo "== sanitizer build (ASan + UBSan)"
-BUILD_DIR=$root/build-asan BATON_WERROR=ON BATON_SANITIZE=ON BATON_SEEDED_BUGS=ON BATON_BENCH=OFF bash scripts/build.sh
+BUILD_DIR=$root/build-asan BATON_WERROR=ON BATON_SANITIZE=ON BATON_SEEDED_BUGS=ON BATON_BENCH=OFF BATON_LINE_TABLES_ONLY=ON bash scripts/build.sh
 echo "== all tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
