@@ -94,6 +94,7 @@ Status Dispatch(ApplyCtx& c) {
     case Op::kRemovexattr: return ApplyRemovexattr(c);
     case Op::kFallocate: return ApplyFallocate(c);
     case Op::kReclaim: return ApplyReclaim(c);
+    case Op::kRepair: return ApplyRepair(c);
     default: return Err(EINVAL);  // queries and session control are never journaled
   }
 }

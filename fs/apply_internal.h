@@ -79,6 +79,7 @@ Status ApplyFallocate(ApplyCtx& c);
 Status ApplySetxattr(ApplyCtx& c);
 Status ApplyRemovexattr(ApplyCtx& c);
 Status ApplyReclaim(ApplyCtx& c);
+Status ApplyRepair(ApplyCtx& c);   // fs/apply_repair.cc
 
 // Data helpers (apply_data.cc). Truncate drops chunks past new_size and cuts
 // the last one; the caller sets the size and stores the inode.

@@ -3,7 +3,7 @@
 // its own loops over the DBIs (not through apply()), so it is a second opinion.
 //
 // Problem kinds (stable names, used by tools and tests):
-//   bad-record          a key or value that does not decode
+//   bad-record          a key or value that does not decode (db, key)
 //   dangling-dentry     a dentry points at a missing inode
 //   dentry-parent       a dentry's parent is missing or not a directory
 //   dentry-type         a dentry's type differs from its inode's
@@ -23,6 +23,8 @@
 //   reply-future        a reply past its session's last request id
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,13 +33,46 @@
 
 namespace baton::fs {
 
+// The store database a problem's raw key lives in (a bad-record, a stale
+// cookie, an xattr or chunk of a missing inode, ...): fsck --repair deletes
+// that key (fs/repair.h). Numbers are journaled: never renumber.
+enum class StoreDb : uint8_t {
+  kNone = 0, kInodes = 1, kDentries = 2, kDircookies = 3, kXattrs = 4, kChunks = 5, kOrphans = 6,
+  kSessions = 7, kReplies = 8,
+};
+const char* StoreDbName(StoreDb db);
+
+// One problem: its kind (above), a message for people, and what the repair
+// planner needs (fs/repair.h): the inode, the entry (parent, name), the raw
+// key of a record to drop, and a value (the wanted link count, the end of a
+// chunk past EOF, ...). Fields a kind does not use stay zero or empty.
 struct CheckProblem {
   std::string kind;
   std::string message;
+  Ino ino = 0;
+  Ino parent = 0;
+  std::string name;
+  uint64_t value = 0;
+  StoreDb db = StoreDb::kNone;
+  std::string key;
+};
+
+// Progress of a check: called now and then with the phase ("inodes",
+// "dentries", ...), records done in that phase and its record count.
+using CheckProgress = std::function<void(const char* phase, uint64_t done, uint64_t total)>;
+
+struct CheckOptions {
+  size_t max_problems = 10000;
+  CheckProgress progress;  // optional
 };
 
 // The problems found (empty when consistent); non-ok only if the store
 // cannot be read at all. At most max_problems are listed.
-StatusOr<std::vector<CheckProblem>> CheckNamespace(MetaStore& store, size_t max_problems = 10000);
+StatusOr<std::vector<CheckProblem>> CheckNamespace(MetaStore& store, const CheckOptions& options);
+inline StatusOr<std::vector<CheckProblem>> CheckNamespace(MetaStore& store, size_t max_problems = 10000) {
+  CheckOptions o;
+  o.max_problems = max_problems;
+  return CheckNamespace(store, o);
+}
 
 }  // namespace baton::fs

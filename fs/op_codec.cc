@@ -21,6 +21,7 @@
 
 #include "base/coding.h"
 #include "fs/ops.h"
+#include "fs/repair.h"
 
 namespace baton::fs {
 namespace {
@@ -66,6 +67,7 @@ uint32_t FieldsOf(Op op) {
     case Op::kRemovexattr: return kFIno | kFName;
     case Op::kFallocate: return kFIno | kFFlags | kFOffset | kFLength;
     case Op::kReclaim: return kFIno;
+    case Op::kRepair: return kFIno | kFParent | kFName | kFFlags | kFOffset | kFLength | kFData;
     case Op::kFsync: case Op::kRelease: return kFIno;
   }
   return 0;
@@ -76,6 +78,7 @@ uint32_t DataMaxOf(Op op) {
     case Op::kSymlink: return kWireNameMaxBytes;
     case Op::kSetxattr: return kXattrValueMaxBytes;
     case Op::kWrite: return kWriteMaxBytes;
+    case Op::kRepair: return kWireNameMaxBytes;  // a raw store key (fs/repair.h)
     default: return 0;
   }
 }
@@ -214,9 +217,10 @@ Status Malformed(const char* what) { return Status::Corruption(std::string("malf
 bool IsQuery(Op op) { return static_cast<uint16_t>(op) >= 1 && static_cast<uint16_t>(op) <= 11; }
 bool IsMutation(Op op) {
   uint16_t v = static_cast<uint16_t>(op);
-  return (v >= 100 && v <= 111) || op == Op::kReclaim;
+  return (v >= 100 && v <= 111) || op == Op::kReclaim || op == Op::kRepair;
 }
 bool IsKnownOp(Op op) { return FieldsOf(op) != 0; }
+bool IsInternalOp(Op op) { return op == Op::kReclaim || op == Op::kRepair; }
 
 const char* OpName(Op op) {
   switch (op) {
@@ -244,6 +248,7 @@ const char* OpName(Op op) {
     case Op::kRemovexattr: return "removexattr";
     case Op::kFallocate: return "fallocate";
     case Op::kReclaim: return "reclaim";
+    case Op::kRepair: return "repair";
     case Op::kFsync: return "fsync";
     case Op::kRelease: return "release";
   }
@@ -366,6 +371,7 @@ void AppendName(std::string* s, const char* key, const std::string& name) {
 std::string DescribeOpRecord(const OpRecord& rec) {
   const Request& r = rec.req;
   std::string s = OpName(r.op);
+  if (r.op == Op::kRepair) s += std::string(" action=") + RepairActionName(static_cast<RepairAction>(r.flags));
   AppendF(&s, " session=%" PRIu64, rec.stamp.session_id);
   AppendF(&s, " req=%" PRIu64, rec.stamp.request_id);
   AppendF(&s, " time_ns=%" PRId64, static_cast<uint64_t>(rec.stamp.time_ns));

@@ -58,6 +58,8 @@ enum class Op : uint16_t {
   kRemovexattr = 110,  // ino, name
   kFallocate = 111,    // ino, flags = fallocate mode, offset, length -> attr
   kReclaim = 150,      // internal (session 0): ino = an orphan no session holds open; deletes it and its data
+  kRepair = 151,       // internal (session 0), written only by `baton fsck --repair`: flags = fs::RepairAction,
+                       // ino, parent, name, offset, length, data as that action says (fs/repair.h)
 
   // --- Session control: not journaled.
   kFsync = 200,    // ino (0 = whole session): a barrier, answered when every earlier request is durable
@@ -67,6 +69,8 @@ enum class Op : uint16_t {
 bool IsMutation(Op op);
 bool IsQuery(Op op);
 bool IsKnownOp(Op op);
+// Written by the MDS or fsck themselves (session 0); a client sending one is refused (EPERM).
+bool IsInternalOp(Op op);
 const char* OpName(Op op);
 
 // Write flags.

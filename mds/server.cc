@@ -348,9 +348,9 @@ Status MdsServer::HandleRequest(const std::shared_ptr<Conn>& c, const proto::Fra
       conn->Send({proto::FrameKind::kReply, opcode, 0, rid, std::move(payload)}).PermitUnchecked();
     }
   };
-  if (!fs::IsKnownOp(s.req.op) || s.req.op == fs::Op::kReclaim) {
+  if (!fs::IsKnownOp(s.req.op) || fs::IsInternalOp(s.req.op)) {
     fs::Reply rep;
-    rep.err = s.req.op == fs::Op::kReclaim ? EPERM : ENOSYS;
+    rep.err = fs::IsInternalOp(s.req.op) ? EPERM : ENOSYS;
     reply(rep);
     return Status::Ok();
   }

@@ -1,0 +1,328 @@
+// baton fsck --repair (tools/fsck_repair.h).
+#include "tools/fsck_repair.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include "fs/apply.h"
+#include "fs/check.h"
+#include "fs/repair.h"
+#include "journal/journal.h"
+#include "mds/mds_info.h"
+#include "mds/replay.h"
+#include "tools/journal_scanner.h"
+
+namespace baton::tools {
+namespace {
+
+constexpr int kMaxRounds = 8;
+constexpr int64_t kLiveHeartbeatNs = 5'000'000'000;  // an MDS that published this recently is running
+
+std::string Num(uint64_t v) { return std::to_string(v); }
+
+int Refuse(FsckReport* rep, int code, const std::string& why) {
+  fprintf(stderr, "baton fsck: %s\n", why.c_str());
+  rep->Say("nothing was changed\n");
+  return code;
+}
+
+// takeover.lock: no standby can decide a takeover meanwhile (mds/election.h).
+StatusOr<bool> TakeTakeoverLock(const std::string& volume, int* fd) {
+  const std::string path = JoinPath(volume, "takeover.lock");
+  *fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (*fd < 0) return Status::IOError("open " + path, errno);
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (::fcntl(*fd, F_OFD_SETLK, &fl) == 0) return true;
+  if (errno == EAGAIN || errno == EACCES) return false;
+  return Status::IOError("lock " + path, errno);
+}
+
+}  // namespace
+
+RepairLocks::~RepairLocks() {
+  if (takeover_fd_ >= 0) ::close(takeover_fd_);
+}
+
+int RepairLocks::Take(volume::Volume& vol, FsckReport* rep) {
+  StatusOr<bool> got = TakeTakeoverLock(vol.path(), &takeover_fd_);
+  if (!got.ok()) return Refuse(rep, kFsckOperational, got.status().ToString());
+  if (!*got)
+    return Refuse(rep, kFsckOperational, "an MDS of " + vol.path() +
+                                             " is deciding a takeover; stop every MDS of the volume before --repair");
+  Status st = vol.TryLockWriter("name=fsck pid=" + Num(static_cast<uint64_t>(::getpid())));
+  if (!st.ok())
+    return Refuse(rep, kFsckOperational,
+                  st.ToString() +
+                      "; stop every MDS of the volume before --repair (a check without --repair is safe while it "
+                      "is served)");
+  const std::string uuid = volume::FormatVolumeId(vol.superblock().volume_id);
+  const int64_t now = vol.env()->NowRealtimeNanos();
+  for (const mds::MdsInfo& i : mds::ListMdsInfos(vol.env(), vol.path(), uuid)) {
+    if (i.role == "stopped" || now - i.updated_ns > kLiveHeartbeatNs) continue;
+    return Refuse(rep, kFsckOperational,
+                  "MDS " + i.name + " (" + i.role + ", pid " + Num(i.pid) + ", " + i.address +
+                      ") published a heartbeat " + Num(static_cast<uint64_t>((now - i.updated_ns) / 1000000)) +
+                      " ms ago: stop every MDS of the volume before --repair");
+  }
+  return kFsckOk;
+}
+
+namespace {
+
+struct JournalState {
+  ScanSummary sum;
+  uint64_t max_epoch = 0;          // the newest epoch of any record or segment seen
+  uint64_t first_corrupt_lsn = 0;  // expected LSN at the first middle corruption (0: none)
+  bool torn_tail = false;
+  // Where record discard_after_lsn + 1 (or the damage in its place) starts.
+  bool have_cut = false;
+  uint64_t cut_segment = 0, cut_offset = 0;
+};
+
+StatusOr<JournalState> ScanForRepair(volume::Volume& vol, uint64_t cut_lsn) {
+  JournalState js;
+  ScanOptions so;
+  so.env = vol.env();
+  so.dir = vol.journal_dir();
+  so.have_volume_id = true;
+  so.volume_id = vol.superblock().volume_id;
+  auto at_cut = [&](uint64_t seg, uint64_t off) {
+    if (!js.have_cut || seg < js.cut_segment || (seg == js.cut_segment && off < js.cut_offset))
+      js.have_cut = true, js.cut_segment = seg, js.cut_offset = off;
+  };
+  Status st = ScanJournal(
+      so,
+      [&](const ScannedRecord& r) {
+        js.max_epoch = std::max(js.max_epoch, r.epoch);
+        if (!r.superseded && !r.after_tear && r.lsn > cut_lsn) at_cut(r.segment_seq, r.offset);
+      },
+      [&](const ScanProblem& p) {
+        if (p.kind == ScanProblemKind::kTornTail) js.torn_tail = true;
+        if (!IsCorruption(p)) return;
+        if (js.first_corrupt_lsn == 0) js.first_corrupt_lsn = std::max<uint64_t>(p.expected_lsn, 1);
+        if (p.expected_lsn == 0 || p.expected_lsn > cut_lsn) at_cut(p.segment_seq, p.offset);
+      },
+      &js.sum);
+  if (!st.ok()) return st;
+  return js;
+}
+
+std::string SegmentPath(const volume::Volume& vol, uint64_t seq) {
+  char name[64];
+  snprintf(name, sizeof name, "seg-%016" PRIx64 ".log", seq);
+  return JoinPath(vol.journal_dir(), name);
+}
+
+// Step 2 with --discard-after-lsn: cuts the journal at the record after N.
+Status CutJournal(volume::Volume& vol, const JournalState& js, FsckReport* rep) {
+  Env* env = vol.env();
+  BATON_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(vol.journal_dir()));
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    uint64_t seq = 0;
+    if (sscanf(n.c_str(), "seg-%16" SCNx64 ".log", &seq) != 1) continue;
+    const std::string path = JoinPath(vol.journal_dir(), n);
+    if (seq > js.cut_segment) {
+      BATON_RETURN_IF_ERROR(env->RemoveFile(path));
+      rep->Repaired("journal: removed segment " + n + " (past the cut)");
+    }
+  }
+  OpenOptions oo;
+  BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> f, env->OpenFile(SegmentPath(vol, js.cut_segment), oo));
+  BATON_RETURN_IF_ERROR(f->Truncate(js.cut_offset));
+  BATON_RETURN_IF_ERROR(f->Sync());
+  BATON_RETURN_IF_ERROR(f->Close());
+  rep->Repaired("journal: segment " + Num(js.cut_segment) + " cut at offset " + Num(js.cut_offset));
+  return env->SyncDir(vol.journal_dir());
+}
+
+struct StoreRef {
+  std::string label;  // "meta (mkfs seed)" or "mds/NAME"
+  std::string dir;
+  bool seed = false;
+  std::unique_ptr<fs::MetaStore> store;
+  uint64_t applied = 0;
+};
+
+// Renames a store's directory to DIR.damaged-TIME: kept, never deleted.
+Status SetAside(volume::Volume& vol, StoreRef* s, const std::string& why, FsckReport* rep) {
+  s->store.reset();
+  const std::string to = s->dir + ".damaged-" + Num(static_cast<uint64_t>(::time(nullptr)));
+  BATON_RETURN_IF_ERROR(vol.env()->Rename(s->dir, to));
+  BATON_RETURN_IF_ERROR(vol.env()->SyncDir(to.substr(0, to.rfind('/'))));
+  rep->Repaired("store " + s->label + ": " + why + "; moved to " + to +
+                (s->seed ? "" : " (its MDS re-seeds its store at start)"));
+  return Status::Ok();
+}
+
+StatusOr<std::vector<StoreRef>> OpenStores(volume::Volume& vol) {
+  std::vector<StoreRef> out;
+  out.push_back(StoreRef{"meta (mkfs seed)", vol.meta_dir(), true, nullptr, 0});
+  auto names = vol.env()->ListDir(JoinPath(vol.path(), mds::kMdsDirName));
+  if (names.ok()) {
+    std::sort(names->begin(), names->end());
+    for (const std::string& n : *names) {
+      const std::string dir = JoinPath(mds::MdsDir(vol.path(), n), "meta");
+      if (mds::ValidMdsName(n) && vol.env()->FileExists(JoinPath(dir, "data.mdb")))
+        out.push_back(StoreRef{"mds/" + n, dir, false, nullptr, 0});
+    }
+  }
+  for (StoreRef& s : out) {
+    auto st = fs::MetaStore::Open(s.dir, vol.store_options());
+    if (!st.ok()) continue;  // reported by the check; an MDS refuses it too
+    auto state = (*st)->ReadState();
+    if (!state.ok()) continue;
+    s.store = std::move(*st);
+    s.applied = state->applied_lsn;
+  }
+  return out;
+}
+
+// Looks up /lost+found in the primary.
+void FindLostFound(fs::MetaStore& store, fs::Ino* ino, bool* is_dir) {
+  fs::Request q;
+  q.op = fs::Op::kLookup;
+  q.parent = fs::kRootIno;
+  q.name = fs::kLostFoundName;
+  fs::Reply r = fs::Query(store, q);
+  *ino = r.err == 0 ? r.attr.ino : 0;
+  *is_dir = r.err == 0 && S_ISDIR(r.attr.mode);
+}
+
+// One round: journal the plan's records as one group, then apply them.
+Status JournalAndApply(journal::Journal& jnl, fs::MetaStore& store, const fs::RepairPlan& plan, Env* env,
+                       FsckReport* rep) {
+  std::vector<std::string> payloads;
+  std::vector<fs::JournaledOp> ops(plan.actions.size());
+  for (size_t i = 0; i < plan.actions.size(); i++) {
+    ops[i].rec.req = plan.actions[i];
+    ops[i].rec.stamp.time_ns = env->NowRealtimeNanos();
+    if (plan.actions[i].op == fs::Op::kMkdir) ops[i].rec.stamp.new_ino = plan.mkdir_ino;
+    payloads.push_back(fs::EncodeOpRecord(ops[i].rec));
+  }
+  std::vector<journal::RecordIn> recs;
+  for (const std::string& p : payloads) recs.push_back(journal::RecordIn{fs::kJournalTypeOp, p});
+  BATON_ASSIGN_OR_RETURN(uint64_t first, jnl.AppendBatch(recs));
+  for (size_t i = 0; i < ops.size(); i++) ops[i].lsn = first + i;
+  std::vector<fs::ApplyResult> results;
+  BATON_RETURN_IF_ERROR(fs::ApplyBatch(store, ops, &results));
+  for (size_t i = 0; i < ops.size(); i++) {
+    std::string what = "lsn " + Num(ops[i].lsn) + " " + fs::DescribeRepair(plan.actions[i]);
+    if (results[i].reply.err != 0) what += " (no change: " + std::string(strerror(results[i].reply.err)) + ")";
+    rep->Repaired(what);
+  }
+  return Status::Ok();
+}
+
+// Step 5. Returns the problems left (or an error).
+StatusOr<size_t> RepairRounds(journal::Journal& jnl, StoreRef& primary, Env* env, FsckReport* rep) {
+  for (int round = 1;; round++) {
+    BATON_ASSIGN_OR_RETURN(std::vector<fs::CheckProblem> problems, fs::CheckNamespace(*primary.store));
+    if (problems.empty() || round > kMaxRounds) return problems.size();
+    BATON_ASSIGN_OR_RETURN(fs::StoreState state, primary.store->ReadState());
+    fs::Ino lf = 0;
+    bool lf_dir = false;
+    FindLostFound(*primary.store, &lf, &lf_dir);
+    fs::RepairPlan plan = fs::PlanRepairs(problems, lf, lf_dir, state.next_ino);
+    for (const fs::CheckProblem& u : plan.unrepairable) rep->Say("  cannot repair %s: %s\n", u.kind.c_str(), u.message.c_str());
+    if (plan.actions.empty()) return problems.size();
+    rep->Say("repair round %d on %s: %zu problems, %zu records\n", round, primary.label.c_str(), problems.size(),
+             plan.actions.size());
+    BATON_RETURN_IF_ERROR(JournalAndApply(jnl, *primary.store, plan, env, rep));
+  }
+}
+
+// Step 6: every other store follows the journal, or is set aside.
+Status AlignOtherStores(volume::Volume& vol, std::vector<StoreRef>& stores, StoreRef& primary, uint64_t journal_first,
+                        FsckReport* rep) {
+  for (StoreRef& s : stores) {
+    if (&s == &primary || !s.store) continue;
+    const bool covered = journal_first == 0 || s.applied + 1 >= journal_first;
+    if (!s.seed && covered) BATON_RETURN_IF_ERROR(mds::ReplayJournal(vol, *s.store));
+    if (!s.seed && !covered) continue;  // its MDS re-seeds it at start anyway
+    BATON_ASSIGN_OR_RETURN(std::vector<fs::CheckProblem> problems, fs::CheckNamespace(*s.store));
+    if (problems.empty()) continue;
+    const std::string dir = s.dir;
+    BATON_RETURN_IF_ERROR(SetAside(vol, &s, Num(problems.size()) + " problems of its own (first: " +
+                                                problems[0].kind + " " + problems[0].message + ")", rep));
+    if (s.seed) {
+      BATON_RETURN_IF_ERROR(vol.env()->CreateDir(dir));
+      BATON_RETURN_IF_ERROR(fs::CopyStore(*primary.store, dir));
+      BATON_RETURN_IF_ERROR(vol.env()->SyncDir(dir));
+      rep->Repaired("store " + s.label + ": replaced by a copy of " + primary.label);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RepairVolume(volume::Volume& vol, const RepairOptions& o, FsckReport* rep) {
+  StatusOr<JournalState> js = ScanForRepair(vol, o.discard ? o.discard_after_lsn : UINT64_MAX);
+  if (!js.ok()) return Refuse(rep, kFsckOperational, "cannot read the journal: " + js.status().ToString());
+  if (js->first_corrupt_lsn != 0 && !o.discard)
+    return Refuse(rep, kFsckUncorrected,
+                  "the journal is damaged in the middle (at lsn " + Num(js->first_corrupt_lsn) +
+                      "), and records after the damage may have been acknowledged to clients. fsck does not "
+                      "guess: restore the journal's storage if you can; otherwise --discard-after-lsn " +
+                      Num(js->first_corrupt_lsn - 1) + " throws away every record after lsn " +
+                      Num(js->first_corrupt_lsn - 1) + " (acknowledged changes among them are lost)");
+  if (o.discard && js->first_corrupt_lsn != 0 && o.discard_after_lsn >= js->first_corrupt_lsn)
+    return Refuse(rep, kFsckUsage, "--discard-after-lsn must be below the damaged lsn " + Num(js->first_corrupt_lsn));
+  StatusOr<std::vector<StoreRef>> stores = OpenStores(vol);
+  if (!stores.ok()) return Refuse(rep, kFsckOperational, stores.status().ToString());
+  const uint64_t first = js->sum.first_lsn;
+  // The primary: the most advanced store the (possibly cut) journal continues.
+  StoreRef* primary = nullptr;
+  for (StoreRef& s : *stores) {
+    if (!s.store || (o.discard && s.applied > o.discard_after_lsn)) continue;
+    if (first != 0 && s.applied + 1 < first) continue;
+    if (!primary || s.applied > primary->applied || (primary->seed && s.applied == primary->applied)) primary = &s;
+  }
+  if (!primary)
+    return Refuse(rep, kFsckUncorrected, "no metadata store of the volume can be brought up to date from the journal (" +
+                                             std::string(o.discard ? "every store applied past the cut" : "none opens") + ")");
+  // --- from here on, fsck writes.
+  auto fail = [&](const Status& st) { return Refuse(rep, kFsckOperational, "repair stopped: " + st.ToString()); };
+  StatusOr<volume::Superblock> sb = vol.ReloadSuperblock();
+  if (!sb.ok()) return fail(sb.status());
+  // Above every epoch the journal holds too: with its newest superblock copy
+  // damaged, the volume reads an older epoch than the last writer's.
+  const uint64_t epoch = std::max(sb->epoch, js->max_epoch) + 1;
+  int damaged = 0;
+  volume::ReadSuperblock(vol.env(), JoinPath(vol.path(), "superblock"), &damaged).status().PermitUnchecked();
+  if (Status st = vol.SetEpoch(epoch); !st.ok()) return fail(st);
+  if (damaged != 0) rep->Repaired("superblock: the damaged copy rewritten (the epoch raise writes it)");
+  rep->Say("epoch raised to %" PRIu64 " (fences any deposed writer)\n", epoch);
+  if (o.discard && js->have_cut) {
+    for (StoreRef& s : *stores)
+      if (s.store && s.applied > o.discard_after_lsn)
+        if (Status st = SetAside(vol, &s, "applied lsn " + Num(s.applied) + " is past the cut", rep); !st.ok())
+          return fail(st);
+    if (Status st = CutJournal(vol, *js, rep); !st.ok()) return fail(st);
+  }
+  journal::JournalOptions jo = vol.journal_options();
+  jo.epoch = epoch;
+  StatusOr<std::unique_ptr<journal::Journal>> jnl = journal::Journal::Open(jo);
+  if (!jnl.ok()) return fail(jnl.status());
+  if (js->torn_tail && !(o.discard && js->have_cut)) rep->Repaired("journal: torn tail truncated");
+  if (Status st = mds::ReplayJournal(vol, *primary->store); !st.ok()) return fail(st);
+  StatusOr<size_t> left = RepairRounds(**jnl, *primary, vol.env(), rep);
+  if (!left.ok()) return fail(left.status());
+  if (Status st = AlignOtherStores(vol, *stores, *primary, first, rep); !st.ok()) return fail(st);
+  if (Status st = (*jnl)->Close(); !st.ok()) return fail(st);
+  return kFsckOk;
+}
+
+}  // namespace baton::tools
