@@ -78,7 +78,9 @@ Status FixCookie(ApplyCtx& c) {
   Key16 old = PairKey(q.parent, dv.cookie);
   MDB_val cv;
   Status got = GetRaw(c.t, c.t.d.dircookies, old.val(), &cv);
-  if (got.ok() && View(cv) == q.name) BATON_RETURN_IF_ERROR(DelRaw(c.t, c.t.d.dircookies, old.val()));
+  const bool named = got.ok() && View(cv) == q.name;
+  if (named && dv.cookie < dir.next_cookie) return Status::Ok();  // nothing wrong (any more)
+  if (named) BATON_RETURN_IF_ERROR(DelRaw(c.t, c.t.d.dircookies, old.val()));
   dv.cookie = dir.next_cookie++;
   BATON_RETURN_IF_ERROR(SetDentry(c.t, q.parent, q.name, dv));
   BATON_RETURN_IF_ERROR(PutRaw(c.t, c.t.d.dircookies, PairKey(q.parent, dv.cookie).val(), q.name));

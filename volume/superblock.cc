@@ -110,6 +110,7 @@ StatusOr<Superblock> ReadSuperblock(Env* env, const std::string& path, int* dama
   bool found = false;
   std::string problems;
   int damaged = 0;
+  bool unsupported = false;
   for (size_t i = 0; i < kSuperblockSlots; i++) {
     std::string_view slot;
     if (bytes.size() >= (i + 1) * kSuperblockSlotBytes)
@@ -121,6 +122,7 @@ StatusOr<Superblock> ReadSuperblock(Env* env, const std::string& path, int* dama
     if (st.ok() && sb.generation % kSuperblockSlots != i) st = Bad("generation", "does not match its slot (misplaced copy)");
     if (!st.ok()) {
       damaged |= 1 << i;
+      unsupported = unsupported || st.code() == Code::kUnsupported;
       problems += " slot " + std::to_string(i) + ": " + st.ToString() + ";";
       continue;
     }
@@ -128,6 +130,10 @@ StatusOr<Superblock> ReadSuperblock(Env* env, const std::string& path, int* dama
     found = true;
   }
   if (damaged_slots != nullptr) *damaged_slots = damaged;
+  // No copy this build can read, and one of a newer format: say so (not
+  // damage; fsck exits 8, not 4).
+  if (!found && unsupported)
+    return Status::Unsupported("the superblock in " + path + " is of a newer format than this build reads:" + problems);
   if (!found) return Status::Corruption("no valid superblock in " + path + ":" + problems);
   return best;
 }

@@ -111,7 +111,10 @@ StatusOr<std::unique_ptr<Volume>> Volume::Open(Env* env, const std::string& path
   if (!env->FileExists(sb_path))
     return Status::NotFound(path + " is not a BatonFS volume (no superblock; run `baton mkfs " + path + "`)");
   auto sb = ReadSuperblock(env, sb_path);
-  if (!sb.ok()) return Status::Corruption("volume " + path + ": " + sb.status().message());
+  if (!sb.ok()) {
+    std::string m = "volume " + path + ": " + sb.status().message();
+    return sb.status().code() == Code::kUnsupported ? Status::Unsupported(m) : Status::Corruption(m);
+  }
   return std::unique_ptr<Volume>(new Volume(env, path, *sb));
 }
 
