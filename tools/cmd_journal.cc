@@ -16,19 +16,59 @@ namespace baton::tools {
 
 namespace {
 
+// The manual (`baton journal --help`), man-page style like every
+// subcommand's.
 const char* kHelp =
-    "usage: baton journal dump|verify|stat VOLUME [options]\n"
+    "NAME\n"
+    "  baton journal - dump, verify or summarize a volume's journal\n"
     "\n"
-    "  dump     one line per record: LSN, epoch, segment:offset, operation and arguments\n"
-    "  verify   check every record; print each problem with its segment and offset\n"
-    "  stat     segments, sizes, first and last LSN, epochs\n"
+    "SYNOPSIS\n"
+    "  baton journal dump VOLUME [--lsn A..B] [--type NAME] [--ino N]\n"
+    "  baton journal verify VOLUME\n"
+    "  baton journal stat VOLUME\n"
     "\n"
-    "dump options:\n"
-    "  --lsn A..B     only records with A <= LSN <= B (either side may be empty)\n"
-    "  --type NAME    only operations of this type (mknod, write, rename, ...)\n"
-    "  --ino N        only operations naming inode N (as target, parent or new inode)\n"
+    "DESCRIPTION\n"
+    "  Reads the journal of VOLUME with the tools' own plain reader, which\n"
+    "  reads past corruption, independent of the MDS's reader.\n"
     "\n"
-    "exit status: 0 no corruption, 1 corruption found, 2 bad usage or unreadable volume\n";
+    "  dump    one line per record: LSN, epoch, segment:offset, operation and\n"
+    "          arguments (records after a torn tail or superseded are marked);\n"
+    "          corruption is reported between the records\n"
+    "  verify  checks every record, prints each problem with its segment and\n"
+    "          offset, and a summary line\n"
+    "  stat    segments, sizes, first and last LSN, epochs\n"
+    "\n"
+    "OPTIONS\n"
+    "  --lsn A..B\n"
+    "        dump only records with A <= LSN <= B (either side may be empty;\n"
+    "        a single number selects one LSN)\n"
+    "  --type NAME\n"
+    "        dump only operations of this type (mknod, write, rename, ...)\n"
+    "  --ino N\n"
+    "        dump only operations naming inode N (as target, parent or new\n"
+    "        inode)\n"
+    "  -h, --help\n"
+    "        print this manual and exit\n"
+    "\n"
+    "EXIT STATUS\n"
+    "  0  no corruption\n"
+    "  1  corruption found\n"
+    "  2  usage error or unreadable volume\n"
+    "\n"
+    "EXAMPLES\n"
+    "  baton journal verify /srv/baton/volume\n"
+    "  baton journal dump /srv/baton/volume --lsn 100..200 --type rename\n"
+    "  baton journal stat /srv/baton/volume\n"
+    "\n"
+    "SEE ALSO\n"
+    "  baton fsck --help, baton mds --help, docs/FORMAT.md\n";
+
+const char* kUsage = "usage: baton journal dump|verify|stat VOLUME [OPTIONS]\n";
+
+int UsageError(const std::string& why) {
+  fprintf(stderr, "baton journal: %s\n%stry 'baton journal --help'\n", why.c_str(), kUsage);
+  return 2;
+}
 
 struct DumpFilter {
   uint64_t lsn_min = 0, lsn_max = UINT64_MAX;
@@ -118,9 +158,9 @@ int Stat(const ScanOptions& so, const volume::Volume& vol) {
 
 int CmdJournal(int argc, char** argv, int first) {
   Args a({"--help", "-h"}, {"--lsn", "--type", "--ino"});
-  if (!a.Parse(argc, argv, first)) return fprintf(stderr, "baton journal: %s\n\n%s", a.error().c_str(), kHelp), 2;
+  if (!a.Parse(argc, argv, first)) return UsageError(a.error());
   if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), 0;
-  if (a.positional().size() != 2) return fprintf(stderr, "baton journal: give a verb and a VOLUME\n\n%s", kHelp), 2;
+  if (a.positional().size() != 2) return UsageError("give a verb and a VOLUME");
   const std::string verb = a.positional()[0];
   DumpFilter filter;
   if (auto v = a.Get("--lsn"); v && !ParseLsnRange(*v, &filter))
@@ -139,7 +179,7 @@ int CmdJournal(int argc, char** argv, int first) {
   so.have_volume_id = true;
   so.volume_id = (*vol)->superblock().volume_id;
   if (verb == "stat") return Stat(so, **vol);
-  if (verb != "dump" && verb != "verify") return fprintf(stderr, "baton journal: unknown verb %s\n", verb.c_str()), 2;
+  if (verb != "dump" && verb != "verify") return UsageError("unknown verb " + verb);
   const bool dump = verb == "dump";
   ScanSummary sum;
   Status st = ScanJournal(

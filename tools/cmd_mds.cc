@@ -11,52 +11,104 @@
 namespace baton::tools {
 
 namespace {
+// The manual (`baton mds --help`), man-page style like every subcommand's.
 const char* kHelp =
-    "usage: baton mds VOLUME --listen ADDR:PORT [options]\n"
+    "NAME\n"
+    "  baton mds - run a BatonFS metadata server (MDS)\n"
     "\n"
-    "Serves the volume VOLUME. Any number of MDSs may run on one volume: the\n"
-    "first becomes the active, the others standbys. A standby keeps its own copy\n"
-    "of the metadata (VOLUME/mds/NAME) up to date from the journal, tells clients\n"
-    "where the active is, and takes over when the active dies (at once) or hangs\n"
-    "(after --lease-ms): it raises the epoch, replays the journal tail and serves.\n"
-    "An active that was taken over while it hung exits with status 3 when it\n"
-    "resumes, without writing or answering anything.\n"
+    "SYNOPSIS\n"
+    "  baton mds VOLUME [--listen ADDR:PORT] [--name NAME] [OPTIONS]\n"
     "\n"
-    "options:\n"
-    "  --listen ADDR:PORT          address to serve on (default 127.0.0.1:7070)\n"
-    "  --name NAME                 this MDS's name on the volume (default: the listen address, ':' -> '-')\n"
-    "  --lease-ms N                take over an active whose heartbeat stood still this long (default 2000)\n"
-    "  --exclusive                 exit 2 if another MDS is active instead of becoming a standby\n"
-    "  --wait                      accepted for compatibility (standby is the default)\n"
-    "  --checkpoint-interval-ms N  checkpoint (store sync + journal trim) at most this often (default 30000)\n"
-    "  --orphan-grace-ms N         reclaim unlinked-but-open files left by a crash after N ms (default 30000)\n"
-    "  --min-free-bytes SIZE       refuse space-consuming operations with ENOSPC when the file system\n"
-    "                              holding VOLUME has less free space than this (default 256M) ...\n"
-    "  --min-free-percent P        ... or less than P percent free (default 5); the larger reserve wins\n"
-    "  --metrics ADDR:PORT         serve Prometheus metrics at http://ADDR:PORT/metrics (in every role; no\n"
-    "                              authentication: use a loopback or trusted address; README.md lists them)\n"
-    "  --log-level LEVEL           debug, info, warn, error (default info)\n"
+    "DESCRIPTION\n"
+    "  Serves the volume VOLUME. Any number of MDSs may run on one volume, on\n"
+    "  one machine or on machines sharing the volume's storage: the first\n"
+    "  becomes the active, the others standbys. Each keeps its own copy of the\n"
+    "  metadata in VOLUME/mds/NAME/meta (a new one is seeded by copying the\n"
+    "  most advanced copy). A standby follows the journal as the active writes\n"
+    "  it, tells clients where the active is, and takes over when the active\n"
+    "  dies (at once) or hangs (after the lease): it raises the epoch, replays\n"
+    "  the records it had not applied yet and serves. An active that was taken\n"
+    "  over while it hung exits with status 3 when it resumes, without writing\n"
+    "  or answering anything; restarted, it rejoins as a standby.\n"
     "\n"
-    "signals: SIGTERM or SIGINT stop it cleanly (exit 0).\n"
-    "exit status: 0 clean stop, 1 fail-stop (I/O error, corruption), 2 bad usage, address in use,\n"
-    "or volume busy with --exclusive, 3 deposed (another MDS took over while this one hung)\n";
+    "  The listen address, then the metrics address, is bound first: an\n"
+    "  address in use fails (status 2) before anything is written. A failed\n"
+    "  journal write or fsync stops the MDS at once (status 1): it never\n"
+    "  carries on after an I/O error. SIGTERM or SIGINT stop it cleanly.\n"
+    "  Logs go to stderr, one line each. A SIZE is a number of bytes with an\n"
+    "  optional suffix K, M, G or T (powers of 1024).\n"
+    "\n"
+    "OPTIONS\n"
+    "  --listen ADDR:PORT\n"
+    "        address to serve clients on (default 127.0.0.1:7070)\n"
+    "  --name NAME\n"
+    "        this MDS's name on the volume, 1 to 64 of A-Z a-z 0-9 . _ -\n"
+    "        (default: the listen address with ':' turned into '-')\n"
+    "  --lease-ms N\n"
+    "        take over an active whose heartbeat stood still this long,\n"
+    "        100..600000 (default 2000)\n"
+    "  --exclusive\n"
+    "        exit with status 2, naming the holder, if another MDS is active,\n"
+    "        instead of becoming a standby\n"
+    "  --wait\n"
+    "        accepted for compatibility (standby is the default)\n"
+    "  --checkpoint-interval-ms N\n"
+    "        checkpoint (store sync and journal trim) at most this often\n"
+    "        (default 30000)\n"
+    "  --orphan-grace-ms N\n"
+    "        reclaim files a crash left unlinked but open after N ms\n"
+    "        (default 30000)\n"
+    "  --min-free-bytes SIZE\n"
+    "        space-consuming operations get ENOSPC, without being journaled,\n"
+    "        once the file system holding VOLUME has less free space than the\n"
+    "        larger of this (default 256M) and the free percentage below\n"
+    "  --min-free-percent P\n"
+    "        the same reserve as a percentage of that file system, 0..100\n"
+    "        (default 5)\n"
+    "  --metrics ADDR:PORT\n"
+    "        serve Prometheus metrics at http://ADDR:PORT/metrics in every\n"
+    "        role; no authentication: use a loopback or trusted address\n"
+    "        (README.md lists the metrics)\n"
+    "  --log-level LEVEL\n"
+    "        debug, info, warn or error (default info)\n"
+    "  -h, --help\n"
+    "        print this manual and exit\n"
+    "\n"
+    "EXIT STATUS\n"
+    "  0  stopped cleanly by SIGTERM or SIGINT\n"
+    "  1  fail-stop: an I/O error or corruption\n"
+    "  2  it did not start: a usage error, a volume it cannot open, an\n"
+    "     address or NAME in use, a store of another volume, or (with\n"
+    "     --exclusive) another MDS active\n"
+    "  3  deposed: another MDS took over while this one hung\n"
+    "\n"
+    "EXAMPLES\n"
+    "  baton mds /srv/baton/volume --listen 10.0.0.1:7070 --name mds-a\n"
+    "  baton mds /srv/baton/volume --listen 10.0.0.2:7070 --name mds-b \\\n"
+    "      --lease-ms 1000 --metrics 127.0.0.1:9100\n"
+    "  systemctl enable --now baton-mds@a   (settings in /etc/batonfs/mds-a.conf)\n"
+    "\n"
+    "SEE ALSO\n"
+    "  baton status --help, baton mkfs --help, baton journal --help,\n"
+    "  baton mount --help, systemctl(1)\n";
+
+const char* kUsage = "usage: baton mds VOLUME [--listen ADDR:PORT] [--name NAME] [OPTIONS]\n";
+
+int UsageError(const std::string& why) {
+  fprintf(stderr, "baton mds: %s\n%stry 'baton mds --help'\n", why.c_str(), kUsage);
+  return 2;
+}
 }  // namespace
 
 int CmdMds(int argc, char** argv, int first) {
   Args a({"--wait", "--exclusive", "--help", "-h"}, {"--listen", "--name", "--lease-ms", "--checkpoint-interval-ms", "--orphan-grace-ms", "--log-level", "--min-free-bytes",
                                       "--min-free-percent", "--metrics"});
-  if (!a.Parse(argc, argv, first)) {
-    fprintf(stderr, "baton mds: %s\n\n%s", a.error().c_str(), kHelp);
-    return 2;
-  }
+  if (!a.Parse(argc, argv, first)) return UsageError(a.error());
   if (a.Has("--help") || a.Has("-h")) {
     fputs(kHelp, stdout);
     return 0;
   }
-  if (a.positional().size() != 1) {
-    fprintf(stderr, "baton mds: give exactly one VOLUME directory\n\n%s", kHelp);
-    return 2;
-  }
+  if (a.positional().size() != 1) return UsageError("give exactly one VOLUME directory");
   mds::MdsOptions o;
   o.volume_path = a.positional()[0];
   uint64_t n;

@@ -12,24 +12,69 @@ namespace baton::tools {
 
 namespace {
 
+// The manual (`baton mkfs --help`), man-page style like every subcommand's.
 const char* kHelp =
-    "usage: baton mkfs VOLUME [options]        (also: mkfs.baton VOLUME)\n"
+    "NAME\n"
+    "  baton mkfs, mkfs.baton - create a BatonFS volume\n"
     "\n"
-    "Creates a BatonFS volume in the directory VOLUME: superblock, journal,\n"
-    "metadata store with the root directory. Refuses a non-empty directory or\n"
-    "an existing volume unless --force is given.\n"
+    "SYNOPSIS\n"
+    "  baton mkfs [OPTIONS] VOLUME\n"
+    "  mkfs.baton [OPTIONS] VOLUME\n"
+    "  mkfs -t baton [OPTIONS] VOLUME\n"
     "\n"
-    "options:\n"
-    "  -f, --force              overwrite (destroys everything in VOLUME)\n"
-    "  -L, --label TEXT         volume label (at most 63 bytes)\n"
-    "  -U, --uuid UUID          use this volume id (for restores) instead of a random one\n"
-    "  --chunk-size SIZE        file data chunk size, power of two, 4K..1M (default 64K)\n"
-    "  --journal-segment SIZE   journal segment size, >= 1M (default 64M)\n"
-    "  --meta-map SIZE          metadata store map size = capacity limit (default 1T)\n"
-    "  --root-owner UID:GID     owner of the root directory (default 0:0)\n"
-    "  -q, --quiet              print nothing on success\n"
+    "DESCRIPTION\n"
+    "  Creates a BatonFS volume in the directory VOLUME: the superblock (two\n"
+    "  checksummed copies), an empty journal, and the LMDB metadata store with\n"
+    "  the root directory (inode 1). Prints what it made. Refuses a non-empty\n"
+    "  directory or an existing volume unless --force is given.\n"
     "\n"
-    "exit status: 0 created, 1 refused or failed, 2 bad usage\n";
+    "  mkfs(8) runs mkfs.baton for 'mkfs -t baton', passing the options on.\n"
+    "  A SIZE is a number of bytes with an optional suffix K, M, G or T\n"
+    "  (powers of 1024).\n"
+    "\n"
+    "OPTIONS\n"
+    "  -f, --force\n"
+    "        overwrite: destroys everything in VOLUME\n"
+    "  -L, --label TEXT\n"
+    "        volume label (at most 63 bytes)\n"
+    "  -U, --uuid UUID\n"
+    "        use this volume id (for restores) instead of a random one\n"
+    "  --chunk-size SIZE\n"
+    "        file data chunk size, a power of two, 4K..1M (default 64K)\n"
+    "  --journal-segment SIZE\n"
+    "        journal segment size, at least 1M (default 64M)\n"
+    "  --meta-map SIZE\n"
+    "        map size of the metadata store, at least 16M (default 1T of\n"
+    "        address space; the file grows as it is used); the store holds\n"
+    "        about three quarters of it\n"
+    "  --root-owner UID:GID\n"
+    "        owner of the root directory (default 0:0)\n"
+    "  -q, --quiet\n"
+    "        print nothing on success\n"
+    "  -t TYPE\n"
+    "        accepted and ignored (the file system type, as mkfs(8) knows it)\n"
+    "  -h, --help\n"
+    "        print this manual and exit\n"
+    "\n"
+    "EXIT STATUS\n"
+    "  0  the volume was created\n"
+    "  1  refused (an existing volume, a non-empty directory) or failed\n"
+    "  2  usage error\n"
+    "\n"
+    "EXAMPLES\n"
+    "  baton mkfs /srv/baton/volume\n"
+    "  mkfs -t baton -L data --meta-map 64G /srv/baton/volume\n"
+    "  baton mkfs --force --uuid 415e6a35-da1b-4fe2-9cc5-53a249aea371 /srv/vol\n"
+    "\n"
+    "SEE ALSO\n"
+    "  baton fsck --help, baton mds --help, baton journal --help, mkfs(8)\n";
+
+const char* kUsage = "usage: baton mkfs [OPTIONS] VOLUME\n";
+
+int UsageError(const std::string& why) {
+  fprintf(stderr, "baton mkfs: %s\n%stry 'baton mkfs --help'\n", why.c_str(), kUsage);
+  return 2;
+}
 
 bool ParseOwner(const std::string& s, uint32_t* uid, uint32_t* gid) {
   auto colon = s.find(':');
@@ -72,18 +117,12 @@ bool ParseMkfsOptions(const Args& a, volume::MkfsOptions* o, std::string* err) {
 int CmdMkfs(int argc, char** argv, int first) {
   Args a({"--force", "-f", "--quiet", "-q", "--help", "-h"},
          {"--label", "-L", "--uuid", "-U", "--chunk-size", "--journal-segment", "--meta-map", "--root-owner", "-t"});
-  if (!a.Parse(argc, argv, first)) {
-    fprintf(stderr, "baton mkfs: %s\n\n%s", a.error().c_str(), kHelp);
-    return 2;
-  }
+  if (!a.Parse(argc, argv, first)) return UsageError(a.error());
   if (a.Has("--help") || a.Has("-h")) {
     fputs(kHelp, stdout);
     return 0;
   }
-  if (a.positional().size() != 1) {
-    fprintf(stderr, "baton mkfs: give exactly one VOLUME directory\n\n%s", kHelp);
-    return 2;
-  }
+  if (a.positional().size() != 1) return UsageError("give exactly one VOLUME directory");
   volume::MkfsOptions o;
   std::string err;
   if (!ParseMkfsOptions(a, &o, &err)) {

@@ -18,24 +18,62 @@ namespace baton::tools {
 
 namespace {
 
+// The manual (`baton status --help`), man-page style like every
+// subcommand's.
 const char* kHelp =
+    "NAME\n"
+    "  baton status - name, role, epoch, LSNs and lag of each MDS\n"
+    "\n"
+    "SYNOPSIS\n"
+    "  baton status ADDR:PORT[,ADDR:PORT...] [--json] [--timeout-ms N]\n"
+    "  baton status ADDR:PORT[,ADDR:PORT...] --watch [--interval-ms N]\n"
+    "               [--count N] [--json] [--timeout-ms N]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "  Asks each MDS given, and every MDS in the volume's MDS map they return,\n"
+    "  for its name, role, epoch, applied and durable LSN, lag (a standby:\n"
+    "  records behind the active) and number of connected sessions. One\n"
+    "  address of any MDS of the volume is enough. An MDS that does not answer\n"
+    "  is listed as unreachable.\n"
+    "\n"
+    "OPTIONS\n"
+    "  --json\n"
+    "        print one JSON array of the MDSs (with --watch: one array a line)\n"
+    "  --timeout-ms N\n"
+    "        how long to wait for each MDS (default 2000)\n"
+    "  --watch\n"
+    "        ask again every --interval-ms until interrupted, or --count\n"
+    "        times; on a terminal the screen is redrawn, otherwise each round\n"
+    "        is printed after a time stamp. A change of active MDS or epoch\n"
+    "        between rounds is called out.\n"
+    "  --interval-ms N\n"
+    "        with --watch: milliseconds between rounds (default 1000)\n"
+    "  --count N\n"
+    "        with --watch: stop after N rounds (default: when interrupted)\n"
+    "  -h, --help\n"
+    "        print this manual and exit\n"
+    "\n"
+    "EXIT STATUS\n"
+    "  0  an active MDS answered (with --watch: in the last round)\n"
+    "  1  none did\n"
+    "  2  usage error\n"
+    "\n"
+    "EXAMPLES\n"
+    "  baton status 127.0.0.1:7070\n"
+    "  baton status --watch 127.0.0.1:7070,127.0.0.1:7071\n"
+    "  baton status --json --timeout-ms 500 10.0.0.1:7070\n"
+    "\n"
+    "SEE ALSO\n"
+    "  baton mds --help, baton mount --help\n";
+
+const char* kUsage =
     "usage: baton status ADDR:PORT[,ADDR:PORT...] [--json] [--timeout-ms N]\n"
-    "                    [--watch [--interval-ms N] [--count N]]\n"
-    "\n"
-    "Asks the MDSs given, and every MDS they name in the volume's MDS map, for\n"
-    "their name, role, epoch, applied and durable LSN, lag (a standby: records\n"
-    "behind the active) and number of connected sessions. One address of any\n"
-    "MDS of the volume is enough.\n"
-    "\n"
-    "  --json          one JSON array of the MDSs (with --watch: one array per line)\n"
-    "  --timeout-ms N  how long to wait for each MDS (default 2000)\n"
-    "  --watch         ask again every --interval-ms (default 1000) until\n"
-    "                  interrupted, or --count times; on a terminal the screen is\n"
-    "                  redrawn, otherwise each round is printed after a time stamp.\n"
-    "                  A change of active or epoch between rounds is called out.\n"
-    "\n"
-    "exit status: 0 an active MDS answered (with --watch: in the last round),\n"
-    "  1 none did, 2 bad usage\n";
+    "                    [--watch [--interval-ms N] [--count N]]\n";
+
+int UsageError(const std::string& why) {
+  fprintf(stderr, "baton status: %s\n%stry 'baton status --help'\n", why.c_str(), kUsage);
+  return 2;
+}
 
 volatile std::sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
@@ -103,12 +141,12 @@ bool Round(std::vector<std::string> addrs, uint64_t timeout_ms, bool json, std::
 
 int CmdStatus(int argc, char** argv, int first) {
   Args a({"--json", "--watch", "--help", "-h"}, {"--timeout-ms", "--interval-ms", "--count"});
-  if (!a.Parse(argc, argv, first)) return fprintf(stderr, "baton status: %s\n\n%s", a.error().c_str(), kHelp), 2;
+  if (!a.Parse(argc, argv, first)) return UsageError(a.error());
   if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), 0;
   std::vector<std::string> addrs;
   for (const auto& p : a.positional())
     for (auto& s : SplitAddresses(p)) addrs.push_back(s);
-  if (addrs.empty()) return fprintf(stderr, "baton status: give at least one ADDR:PORT\n\n%s", kHelp), 2;
+  if (addrs.empty()) return UsageError("give at least one ADDR:PORT");
   uint64_t timeout_ms = 2000, interval_ms = 1000, count = 0;
   if (auto v = a.Get("--timeout-ms"); v && !ParseU64(*v, &timeout_ms))
     return fprintf(stderr, "baton status: bad --timeout-ms %s\n", v->c_str()), 2;

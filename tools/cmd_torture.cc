@@ -11,50 +11,96 @@ namespace baton::tools {
 
 namespace {
 
+// The manual (`baton torture --help`), man-page style like every
+// subcommand's.
 const char* kHelp =
-    "usage: baton torture [--seed N] [--states N] [--model prefix|realistic|adversarial|all]\n"
-    "                     [--workload ace1|ace2|ace3|random] [--long] [--shard K/N] [--dir DIR]\n"
-    "                     [--recovery-every N] [--no-shrink] [--quiet]\n"
+    "NAME\n"
+    "  baton torture - crash-consistency torture of the write path\n"
     "\n"
-    "Runs BatonFS's write path (journal, group commit, apply into LMDB) in this\n"
-    "process on a scratch volume, records every write, sync, directory sync,\n"
-    "creation, rename and removal, and at every I/O boundary builds the states a\n"
-    "power loss could leave (under the chosen fault models), recovers each as a\n"
-    "taking-over MDS would, and checks that recovery succeeds, fsck finds\n"
-    "nothing, every acknowledged operation is there byte-exact, the store is a\n"
-    "prefix of the journal order, the request in flight re-sent is applied once,\n"
-    "and crashes inside recovery change nothing. docs/TESTING.md has the details.\n"
+    "SYNOPSIS\n"
+    "  baton torture [--seed N] [--states N]\n"
+    "                [--model prefix|realistic|adversarial|all]\n"
+    "                [--workload ace1|ace2|ace3|random] [--long] [--shard K/N]\n"
+    "                [--dir DIR] [--recovery-every N] [--no-shrink] [--quiet]\n"
     "\n"
-    "  --seed N        orders the workloads and drives every random choice (default 1)\n"
-    "  --states N      stop after N crash states (default: the whole workload set)\n"
-    "  --model M       one fault model, or all three (default all)\n"
-    "  --workload W    ace1, ace2 (default), ace3: every sequence of 1/2/3 operations\n"
-    "                  from the catalogue, each followed by fsync, fsyncdir or nothing;\n"
-    "                  random: seeded random workloads (fsstress-like)\n"
-    "  --long          also fdatasync, more samples per crash point, crashes inside\n"
-    "                  recovery three levels deep, 4x longer random workloads\n"
-    "  --shard K/N     run only workloads K, K+N, K+2N, ... (split a run over cores)\n"
-    "  --dir DIR       scratch directory (default /dev/shm, else /tmp)\n"
-    "  --recovery-every N  crash inside the recovery of one state in N (default 8;\n"
-    "                  2 with --long); those crashes are most of the states checked\n"
-    "  --no-shrink     report a failure without shrinking its workload\n"
+    "DESCRIPTION\n"
+    "  Runs BatonFS's write path (journal, group commit, apply into LMDB) in\n"
+    "  this process on a scratch volume, records every write, sync, directory\n"
+    "  sync, creation, rename and removal, and at every I/O boundary builds the\n"
+    "  states a power loss could leave (under the chosen fault models),\n"
+    "  recovers each as a taking-over MDS would, and checks that recovery\n"
+    "  succeeds, fsck finds nothing, every acknowledged operation is there\n"
+    "  byte-exact, the store is a prefix of the journal order, the request in\n"
+    "  flight re-sent is applied once, and crashes inside recovery change\n"
+    "  nothing. docs/TESTING.md has the details.\n"
     "\n"
-    "It prints progress every 5 s and crash states checked per second. For a\n"
-    "failure it prints what failed, the workload, the fault model, the crash point\n"
-    "with the I/O events before it, a shrunk workload and the command to repeat it.\n"
+    "  It prints progress every 5 s and crash states checked per second. For\n"
+    "  a failure it prints what failed, the workload, the fault model, the\n"
+    "  crash point with the I/O events before it, a shrunk workload and the\n"
+    "  command to repeat it.\n"
     "\n"
-    "exit status: 0 every state passed, 1 a failure was found, 2 bad usage or the\n"
-    "harness could not run\n";
+    "OPTIONS\n"
+    "  --seed N\n"
+    "        orders the workloads and drives every random choice (default 1)\n"
+    "  --states N\n"
+    "        stop after N crash states (default: the whole workload set)\n"
+    "  --model M\n"
+    "        one fault model, prefix, realistic or adversarial, or all three\n"
+    "        (default all)\n"
+    "  --workload W\n"
+    "        ace1, ace2 (default), ace3: every sequence of 1, 2 or 3\n"
+    "        operations from the catalogue, each followed by fsync, fsyncdir\n"
+    "        or nothing; random: seeded random workloads (fsstress-like)\n"
+    "  --long\n"
+    "        also fdatasync, more samples per crash point, crashes inside\n"
+    "        recovery three levels deep, 4x longer random workloads\n"
+    "  --shard K/N\n"
+    "        run only workloads K, K+N, K+2N, ... (split a run over cores)\n"
+    "  --dir DIR\n"
+    "        scratch directory (default /dev/shm, else /tmp)\n"
+    "  --recovery-every N\n"
+    "        crash inside the recovery of one state in N (default 8; 2 with\n"
+    "        the long run); those crashes are most of the states checked\n"
+    "  --no-shrink\n"
+    "        report a failure without shrinking its workload\n"
+    "  --quiet\n"
+    "        print nothing but a failure (no progress, no summary line when\n"
+    "        every state passed)\n"
+    "  -h, --help\n"
+    "        print this manual and exit\n"
+    "\n"
+    "EXIT STATUS\n"
+    "  0  every state passed\n"
+    "  1  a failure was found\n"
+    "  2  usage error, or the harness could not run\n"
+    "\n"
+    "EXAMPLES\n"
+    "  baton torture --seed 1 --states 10000\n"
+    "  baton torture --workload random --long --seed 7\n"
+    "  baton torture --workload ace3 --shard 1/4 --quiet\n"
+    "\n"
+    "SEE ALSO\n"
+    "  baton fsck --help, baton journal --help, docs/TESTING.md\n";
+
+const char* kUsage =
+    "usage: baton torture [--seed N] [--states N] [--model M] [--workload W]\n"
+    "                     [--long] [--shard K/N] [--dir DIR] [--recovery-every N]\n"
+    "                     [--no-shrink] [--quiet]\n";
+
+int UsageError(const std::string& why) {
+  fprintf(stderr, "baton torture: %s\n%stry 'baton torture --help'\n", why.c_str(), kUsage);
+  return 2;
+}
 
 }  // namespace
 
 int CmdTorture(int argc, char** argv, int first) {
   Args a({"--long", "--no-shrink", "--quiet", "--help", "-h"},
          {"--seed", "--states", "--model", "--workload", "--shard", "--dir", "--recovery-every"});
-  if (!a.Parse(argc, argv, first)) return fprintf(stderr, "baton torture: %s\n\n%s", a.error().c_str(), kHelp), 2;
+  if (!a.Parse(argc, argv, first)) return UsageError(a.error());
   if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), 0;
   if (!a.positional().empty())
-    return fprintf(stderr, "baton torture: unexpected argument '%s'\n\n%s", a.positional()[0].c_str(), kHelp), 2;
+    return UsageError("unexpected argument '" + a.positional()[0] + "'");
   torture::RunOptions o;
   if (auto v = a.Get("--seed"); v && !ParseU64(*v, &o.seed))
     return fprintf(stderr, "baton torture: bad --seed %s\n", v->c_str()), 2;

@@ -5,13 +5,18 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "client/client.h"
 #include "journal/journal_format.h"
@@ -39,10 +44,9 @@ struct Run {
   std::string out;
 };
 
-// Runs `baton ARGS` through the shell, capturing stdout and stderr.
-Run Baton(const std::string& args) {
+// Runs a shell command line, capturing its stdout (add 2>&1 for stderr).
+Run Shell(const std::string& cmd) {
   Run r;
-  std::string cmd = BatonBin() + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   BOOST_REQUIRE(p != nullptr);
   char buf[4096];
@@ -52,6 +56,18 @@ Run Baton(const std::string& args) {
   r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
+
+// Runs `baton ARGS` through the shell, capturing stdout and stderr.
+Run Baton(const std::string& args) { return Shell(BatonBin() + " " + args + " 2>&1"); }
+
+// 'text' quoted for the shell.
+std::string Quote(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string ToolsDir() { return BatonBin().substr(0, BatonBin().rfind('/')); }
 
 int CountLines(const std::string& s, const std::string& needle) {
   int n = 0;
@@ -132,6 +148,109 @@ std::string SegmentPath(const std::string& vol, uint64_t seq) {
   char name[64];
   snprintf(name, sizeof name, "%s/journal/seg-%016llx.log", vol.c_str(), static_cast<unsigned long long>(seq));
   return name;
+}
+
+// The sections of every manual (`baton SUB --help`), in order.
+const std::vector<std::string> kManSections = {"NAME",        "SYNOPSIS", "DESCRIPTION", "OPTIONS",
+                                               "EXIT STATUS", "EXAMPLES", "SEE ALSO"};
+
+// A manual split into sections: a line at column 0 is a heading, the
+// indented lines under it are its body. 'problems' names each line that is
+// wider than 80 columns, holds a tab or is indented by one space only.
+struct Manual {
+  std::vector<std::string> headings;
+  std::map<std::string, std::vector<std::string>> body;
+  std::string problems;
+};
+
+Manual ParseManual(const std::string& text) {
+  Manual m;
+  std::istringstream in(text);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    const std::string where = "line " + std::to_string(++n) + " '" + line + "': ";
+    if (line.size() > 80) m.problems += where + std::to_string(line.size()) + " columns\n";
+    if (line.find('\t') != std::string::npos) m.problems += where + "a tab\n";
+    if (line.empty()) continue;
+    if (line[0] != ' ') {
+      m.headings.push_back(line);
+    } else if (line.rfind("  ", 0) != 0 || m.headings.empty()) {
+      m.problems += where + "body not under a heading or indented by one space\n";
+    } else {
+      m.body[m.headings.back()].push_back(line);
+    }
+  }
+  return m;
+}
+
+// One option as a manual's OPTIONS section names it: "-L", "TEXT".
+struct OptionUse {
+  std::string option, value;
+};
+
+// The options of an OPTIONS section: every line whose first non-blank is a
+// '-' lists alternatives separated by ", " ("-f, --force", "-L, --label
+// TEXT", "-o ro, -o rw"), each an option and perhaps a value, up to a double
+// space (a description on the same line). A value named by the last
+// alternative goes with those that name none.
+std::vector<OptionUse> ManualOptions(const std::vector<std::string>& lines) {
+  std::vector<OptionUse> uses;
+  for (const std::string& line : lines) {
+    const size_t b = line.find_first_not_of(' ');
+    if (b == std::string::npos || line[b] != '-') continue;
+    const size_t gap = line.find("  ", b);
+    const std::string column = line.substr(b, gap == std::string::npos ? std::string::npos : gap - b);
+    const size_t first = uses.size();
+    for (size_t pos = 0; pos < column.size();) {
+      const size_t comma = column.find(", ", pos);
+      std::string alt = column.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      pos = comma == std::string::npos ? column.size() : comma + 2;
+      while (!alt.empty() && (alt.back() == ',' || alt.back() == ' ')) alt.pop_back();
+      if (alt.empty() || alt[0] != '-') continue;
+      OptionUse u;
+      const size_t space = alt.find(' ');
+      u.option = alt.substr(0, space);
+      if (space != std::string::npos) u.value = alt.substr(space + 1);
+      if (size_t eq = u.option.find('='); eq != std::string::npos && u.option.rfind("--", 0) == 0) {
+        u.value = u.option.substr(eq + 1);
+        u.option.resize(eq);
+      }
+      uses.push_back(u);
+    }
+    // "-L, --label TEXT": the value named last goes with every alternative.
+    for (size_t i = first; i < uses.size(); i++)
+      if (uses[i].value.empty()) uses[i].value = uses.back().value;
+  }
+  return uses;
+}
+
+// "TEXT", "A..B", "UID:GID": a placeholder, not a value the parser knows.
+bool IsMetavar(const std::string& value) {
+  return std::none_of(value.begin(), value.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+// The parser of `baton SUB` accepts the option (and a value the manual
+// names, like "-o allow_other"). Those parsers report an option they do not
+// know as "unknown option X" (tools/args.cc) or "unknown flag 'X'" and
+// "unknown mount option" (fuse/mount_options.cc).
+void CheckOptionAccepted(const std::string& sub, const OptionUse& u) {
+  const std::string args = Quote(u.option) + (u.value.empty() ? "" : " " + Quote(u.value));
+  Run r;
+  if (sub == "mount") {
+    // mount answers --help before it parses: parse for real, against a mount
+    // point that does not exist, so that nothing is mounted.
+    r = Baton("mount " + args + " 127.0.0.1:9 /nonexistent/baton-help-test");
+    const bool concrete = std::none_of(u.value.begin(), u.value.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (u.option != "-h" && u.option != "--help" && concrete)  // parsed, then the mount point was checked
+      BOOST_TEST(r.out.find("mount point") != std::string::npos, "mount " + args + ": " + r.out);
+  } else {
+    r = Baton(sub + " " + args + " --help");
+    BOOST_TEST(r.rc == 0, sub + " " + args + " --help: " + r.out);
+  }
+  BOOST_TEST(r.out.find("unknown option " + u.option) == std::string::npos, sub + " " + args + ": " + r.out);
+  BOOST_TEST(r.out.find("unknown flag '" + u.option + "'") == std::string::npos, sub + " " + args + ": " + r.out);
+  if (!u.value.empty() && !IsMetavar(u.value))
+    BOOST_TEST(r.out.find("unknown") == std::string::npos, sub + " " + args + ": " + r.out);
 }
 
 }  // namespace
@@ -340,4 +459,72 @@ BOOST_AUTO_TEST_CASE(systemd_unit_exec_start_runs_an_mds) {
   ::kill(pid, SIGTERM);
   BOOST_REQUIRE(::waitpid(pid, &ws, 0) == pid);
   BOOST_TEST((WIFEXITED(ws) && WEXITSTATUS(ws) == 0));
+}
+
+// Every subcommand's --help is a manual in man(1) form, on stdout, exit 0:
+// the seven sections in order, no line past 80 columns, and every option it
+// names is one the command's parser accepts. A usage error is short: a
+// usage line and where the manual is, on stderr, with the usage exit code.
+BOOST_AUTO_TEST_CASE(every_subcommand_has_man_page_help) {
+  // Each subcommand with its exit status for a usage error.
+  const std::vector<std::pair<std::string, int>> subs = {{"mkfs", 2},  {"fsck", 16},  {"mds", 2},    {"journal", 2},
+                                                         {"mount", 1}, {"status", 2}, {"torture", 2}};
+  Run top = Shell(BatonBin() + " --help 2>/dev/null");
+  BOOST_TEST(top.rc == 0);
+  Manual tm = ParseManual(top.out);
+  BOOST_TEST(tm.headings == kManSections, top.out);
+  BOOST_TEST(tm.problems.empty(), tm.problems);
+  Run e = Shell(BatonBin() + " no-such-command 2>&1 >/dev/null");
+  BOOST_TEST(e.rc == 2);
+  BOOST_TEST(e.out.find("try 'baton --help'") != std::string::npos, e.out);
+  for (const auto& [sub, usage_rc] : subs) {
+    BOOST_TEST_CONTEXT("baton " << sub) {
+      BOOST_TEST(top.out.find("\n  " + sub + " ") != std::string::npos, "baton --help does not list " + sub);
+      Run r = Shell(BatonBin() + " " + sub + " --help 2>/dev/null");
+      BOOST_TEST(r.rc == 0);
+      Manual m = ParseManual(r.out);
+      BOOST_TEST(m.headings == kManSections, r.out);
+      BOOST_TEST(m.problems.empty(), m.problems);
+      std::vector<OptionUse> options = ManualOptions(m.body["OPTIONS"]);
+      BOOST_TEST(std::any_of(options.begin(), options.end(), [](const OptionUse& u) { return u.option == "--help"; }),
+                 "OPTIONS does not name --help");
+      for (const OptionUse& u : options) CheckOptionAccepted(sub, u);
+      e = Shell(BatonBin() + " " + sub + " --no-such-option 2>&1 >/dev/null");
+      BOOST_TEST(e.rc == usage_rc, e.out);
+      BOOST_TEST(e.out.find("usage: ") != std::string::npos, e.out);
+      BOOST_TEST(e.out.find("try 'baton " + sub + " --help'") != std::string::npos, e.out);
+      BOOST_TEST(e.out.find("\nOPTIONS\n") == std::string::npos, "a usage error prints the whole manual: " + e.out);
+    }
+  }
+}
+
+// The system's own tools find this build's helpers on PATH, as they would
+// find /sbin/mkfs.baton and /sbin/fsck.baton once installed: util-linux
+// mkfs(8) runs mkfs.baton (after /sbin, /sbin/fs.d, /sbin/fs), fsck(8) runs
+// fsck.baton (after /sbin/fs.d, /sbin/fs, /etc/fs, /etc). fsck(8) passes
+// its -a, -p, -n, -y on; on a clean volume each must exit 0.
+BOOST_AUTO_TEST_CASE(mkfs_t_baton_through_system_mkfs) {
+  if (Shell("command -v mkfs && command -v fsck").rc != 0) {
+    BOOST_TEST_MESSAGE("skipped: no mkfs(8) or fsck(8) (util-linux)");
+    return;
+  }
+  TempDir t;
+  const std::string vol = t.path() + "/vol";
+  BOOST_REQUIRE(::mkdir(vol.c_str(), 0755) == 0);  // empty, as a device for mkfs
+  const std::string path = "PATH=" + Quote(ToolsDir()) + ":\"$PATH\" ";
+  Run r = Shell(path + "mkfs -t baton -L via-mkfs " + Quote(vol) + " 2>&1");
+  BOOST_TEST(r.rc == 0, r.out);
+  BOOST_TEST(r.out.find("created BatonFS volume " + vol) != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("via-mkfs") != std::string::npos, r.out);  // mkfs(8) passed -L on
+  r = Baton("fsck " + vol);
+  BOOST_TEST(r.rc == 0, r.out);
+  for (const std::string flags : {"-n", "", "-a", "-p", "-y"}) {
+    BOOST_TEST_CONTEXT("fsck -t baton " << flags) {
+      // -V: fsck(8) prints the command line it runs.
+      r = Shell(path + "fsck -V -t baton " + flags + " " + Quote(vol) + " 2>&1");
+      BOOST_TEST(r.rc == 0, r.out);
+      BOOST_TEST(r.out.find("[" + ToolsDir() + "/fsck.baton ") != std::string::npos, r.out);
+      BOOST_TEST(r.out.find("clean") != std::string::npos, r.out);
+    }
+  }
 }
