@@ -79,4 +79,15 @@ bool ParseSize(const std::string& text, uint64_t* out) {
   return true;
 }
 
+std::string JsonString(const std::string& s) {
+  static const char* hex = "0123456789abcdef";
+  std::string o = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (c >= 0x20) o += static_cast<char>(c);
+    else o += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
+  }
+  return o + "\"";
+}
+
 }  // namespace baton::tools

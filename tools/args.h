@@ -34,5 +34,7 @@ class Args {
 // "64M", "1G", "4096", "512K" -> bytes. False if malformed.
 bool ParseSize(const std::string& text, uint64_t* out);
 bool ParseU64(const std::string& text, uint64_t* out);
+// A JSON string literal: quotes, backslashes and control characters escaped.
+std::string JsonString(const std::string& s);
 
 }  // namespace baton::tools

@@ -86,14 +86,6 @@ std::vector<std::string> SplitAddresses(const std::string& s) {
   return out;
 }
 
-std::string JsonString(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) o += c;
-  }
-  return o + "\"";
-}
 
 // One round: asks every MDS, prints the table (or JSON). Returns whether an
 // active answered; *active_addr and *epoch tell which and at what epoch.

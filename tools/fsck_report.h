@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/args.h"
+
 namespace baton::tools {
 
 // fsck(8) exit codes.
@@ -63,7 +65,5 @@ class FsckReport {
   std::vector<std::string> repaired_;
   std::vector<FsckStoreSummary> stores_;
 };
-
-std::string JsonString(const std::string& s);
 
 }  // namespace baton::tools
