@@ -176,6 +176,7 @@ Request MakeRepair(RepairAction a) {
 
 std::string DescribeRepair(const Request& q) {
   if (q.op == Op::kMkdir) return "mkdir /" + q.name;
+  if (q.op == Op::kReclaim) return "reclaim orphan ino " + Num(q.ino);
   const auto a = static_cast<RepairAction>(q.flags);
   std::string s = RepairActionName(a);
   switch (a) {

@@ -16,6 +16,7 @@
 #include <cstdio>
 
 #include "base/env.h"
+#include "fs/apply.h"
 #include "fs/check.h"
 #include "fs/meta_store.h"
 #include "tools/args.h"
@@ -36,7 +37,7 @@ const char* kHelp =
     "\n"
     "SYNOPSIS\n"
     "  baton fsck VOLUME [-n | --repair | -y | -a | -p] [--discard-after-lsn N]\n"
-    "             [--progress] [--json] [-v] [-f]\n"
+    "             [--reclaim-orphans] [--progress] [--json] [-v] [-f]\n"
     "  fsck.baton [-n | -y | -a | -p] VOLUME        (what fsck(8) runs)\n"
     "\n"
     "DESCRIPTION\n"
@@ -71,6 +72,12 @@ const char* kHelp =
     "      LSN fsck names). Acknowledged changes after N are lost; stores that\n"
     "      applied past N are set aside. Use only when the journal's storage\n"
     "      cannot be restored.\n"
+    "  --reclaim-orphans\n"
+    "      With a repair: also delete orphans, files unlinked while open whose\n"
+    "      last close the MDS never saw. Only when no client has the volume\n"
+    "      mounted: a mount outlives MDS restarts and may still use them (by\n"
+    "      default the MDS deletes those nobody re-opens after its start-up\n"
+    "      grace period).\n"
     "  --progress\n"
     "      A progress line (phase, percentage, rate) on stderr; the default on a\n"
     "      terminal.\n"
@@ -193,6 +200,10 @@ bool CheckStore(const volume::Volume& vol, const std::string& label, const std::
   }
   for (const auto& p : *problems) rep->Error("namespace", p.kind, label + ": " + p.message);
   rep->AddStore({label, state->inode_count, state->applied_lsn, problems->size()});
+  if (auto orphans = fs::ListOrphans(**store); orphans.ok() && !orphans->empty())
+    rep->Say("  %s holds %zu orphans (unlinked while open): its MDS deletes those nobody re-opens after its start-up "
+             "grace period (or --repair --reclaim-orphans, no client mounted)\n",
+             label.c_str(), orphans->size());
   rep->Say("metadata store %s: %" PRIu64 " inodes, %" PRIu64 " data bytes, applied lsn %" PRIu64 ", %zu problems\n",
            label.c_str(), state->inode_count, state->bytes_stored, state->applied_lsn, problems->size());
   const bool covered = journal_first == 0 || journal_first <= state->applied_lsn + 1;
@@ -246,7 +257,7 @@ struct FsckArgs {
 // Returns 0, or the usage exit code after printing why.
 int ParseFsckArgs(int argc, char** argv, int first, FsckArgs* out) {
   Args a({"-n", "--no-repair", "--repair", "-y", "--yes", "-a", "-p", "--preen", "-f", "--force", "-v", "--verbose",
-          "--progress", "--json", "--help", "-h"},
+          "--progress", "--json", "--reclaim-orphans", "--help", "-h"},
          {"-t", "-C", "--discard-after-lsn"});
   auto usage = [](const std::string& why) {
     fprintf(stderr, "baton fsck: %s\nusage: baton fsck VOLUME [-n | --repair] [options]\ntry 'baton fsck --help'\n",
@@ -263,6 +274,10 @@ int ParseFsckArgs(int argc, char** argv, int first, FsckArgs* out) {
     if (!out->repair) return usage("--discard-after-lsn needs --repair");
     if (!ParseU64(*v, &out->repair_options.discard_after_lsn)) return usage("bad --discard-after-lsn: " + *v);
     out->repair_options.discard = true;
+  }
+  if (a.Has("--reclaim-orphans")) {
+    if (!out->repair) return usage("--reclaim-orphans needs --repair");
+    out->repair_options.reclaim_orphans = true;
   }
   out->json = a.Has("--json");
   out->progress = a.Has("--progress") || (!out->json && isatty(STDERR_FILENO));
@@ -296,7 +311,7 @@ int CmdFsck(int argc, char** argv, int first) {
   CheckAll(fa.path, **vol, &rep, &progress);
   auto epoch = [&] { return (*vol)->superblock().epoch; };
   if (g_cancelled.load()) return rep.Finish(fa.path, uuid, epoch(), kFsckCancelled);
-  if (rep.errors() == 0 && (!fa.repair || rep.warnings() == 0)) {
+  if (rep.errors() == 0 && (!fa.repair || (rep.warnings() == 0 && !fa.repair_options.reclaim_orphans))) {
     rep.Say("%s: clean\n", fa.path.c_str());
     return rep.Finish(fa.path, uuid, epoch(), kFsckOk);
   }

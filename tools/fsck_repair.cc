@@ -16,6 +16,7 @@
 #include "fs/check.h"
 #include "fs/repair.h"
 #include "journal/journal.h"
+#include "journal/journal_recovery.h"
 #include "mds/mds_info.h"
 #include "mds/replay.h"
 #include "tools/journal_scanner.h"
@@ -158,6 +159,7 @@ struct StoreRef {
 // Renames a store's directory to DIR.damaged-TIME: kept, never deleted.
 Status SetAside(volume::Volume& vol, StoreRef* s, const std::string& why, FsckReport* rep) {
   s->store.reset();
+  if (!vol.env()->FileExists(s->dir)) return Status::Ok();
   const std::string to = s->dir + ".damaged-" + Num(static_cast<uint64_t>(::time(nullptr)));
   BATON_RETURN_IF_ERROR(vol.env()->Rename(s->dir, to));
   BATON_RETURN_IF_ERROR(vol.env()->SyncDir(to.substr(0, to.rfind('/'))));
@@ -243,27 +245,84 @@ StatusOr<size_t> RepairRounds(journal::Journal& jnl, StoreRef& primary, Env* env
   }
 }
 
+// --reclaim-orphans: one kReclaim record per orphan (the MDS's own record
+// for the same deletion).
+Status ReclaimOrphans(journal::Journal& jnl, StoreRef& primary, Env* env, FsckReport* rep) {
+  BATON_ASSIGN_OR_RETURN(std::vector<fs::Ino> orphans, fs::ListOrphans(*primary.store));
+  if (orphans.empty()) return Status::Ok();
+  fs::RepairPlan plan;
+  for (fs::Ino ino : orphans) {
+    fs::Request q;
+    q.op = fs::Op::kReclaim;
+    q.ino = ino;
+    plan.actions.push_back(q);
+  }
+  rep->Say("reclaiming %zu orphans on %s\n", orphans.size(), primary.label.c_str());
+  return JournalAndApply(jnl, *primary.store, plan, env, rep);
+}
+
+// Why a store other than the primary cannot stay ("" when it can): it does
+// not open, its replay fails, or after the replay (which brought it the
+// repair records) it still has problems, its own damage.
+std::string Verdict(volume::Volume& vol, StoreRef& s, uint64_t journal_first) {
+  if (!s.store) return "it does not open";
+  const bool covered = journal_first == 0 || s.applied + 1 >= journal_first;
+  if (!s.seed && !covered) return "";  // its MDS re-seeds it at start anyway
+  if (!s.seed) {
+    Status st = mds::ReplayJournal(vol, *s.store);
+    if (!st.ok()) return "its replay fails: " + st.ToString();
+  }
+  StatusOr<std::vector<fs::CheckProblem>> problems = fs::CheckNamespace(*s.store);
+  if (!problems.ok()) return "it cannot be read: " + problems.status().ToString();
+  if (problems->empty()) return "";
+  return Num(problems->size()) + " problems of its own (first: " + problems->front().kind + " " +
+         problems->front().message + ")";
+}
+
+// A fresh copy of the primary as the mkfs store (mds/store_bootstrap.h
+// seeds MDS stores from it).
+Status ReplaceSeed(volume::Volume& vol, StoreRef& seed, StoreRef& primary, FsckReport* rep) {
+  BATON_RETURN_IF_ERROR(vol.env()->CreateDir(seed.dir));
+  BATON_RETURN_IF_ERROR(fs::CopyStore(*primary.store, seed.dir));
+  OpenOptions oo;
+  BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> f, vol.env()->OpenFile(JoinPath(seed.dir, "data.mdb"), oo));
+  BATON_RETURN_IF_ERROR(f->Sync());
+  BATON_RETURN_IF_ERROR(f->Close());
+  BATON_RETURN_IF_ERROR(vol.env()->SyncDir(seed.dir));
+  BATON_RETURN_IF_ERROR(vol.env()->SyncDir(vol.path()));
+  rep->Repaired("store " + seed.label + ": replaced by a copy of " + primary.label);
+  return Status::Ok();
+}
+
 // Step 6: every other store follows the journal, or is set aside.
 Status AlignOtherStores(volume::Volume& vol, std::vector<StoreRef>& stores, StoreRef& primary, uint64_t journal_first,
                         FsckReport* rep) {
   for (StoreRef& s : stores) {
-    if (&s == &primary || !s.store) continue;
-    const bool covered = journal_first == 0 || s.applied + 1 >= journal_first;
-    if (!s.seed && covered) BATON_RETURN_IF_ERROR(mds::ReplayJournal(vol, *s.store));
-    if (!s.seed && !covered) continue;  // its MDS re-seeds it at start anyway
-    BATON_ASSIGN_OR_RETURN(std::vector<fs::CheckProblem> problems, fs::CheckNamespace(*s.store));
-    if (problems.empty()) continue;
-    const std::string dir = s.dir;
-    BATON_RETURN_IF_ERROR(SetAside(vol, &s, Num(problems.size()) + " problems of its own (first: " +
-                                                problems[0].kind + " " + problems[0].message + ")", rep));
-    if (s.seed) {
-      BATON_RETURN_IF_ERROR(vol.env()->CreateDir(dir));
-      BATON_RETURN_IF_ERROR(fs::CopyStore(*primary.store, dir));
-      BATON_RETURN_IF_ERROR(vol.env()->SyncDir(dir));
-      rep->Repaired("store " + s.label + ": replaced by a copy of " + primary.label);
-    }
+    if (&s == &primary) continue;
+    const std::string why = Verdict(vol, s, journal_first);
+    if (why.empty()) continue;
+    BATON_RETURN_IF_ERROR(SetAside(vol, &s, why, rep));
+    if (s.seed) BATON_RETURN_IF_ERROR(ReplaceSeed(vol, s, primary, rep));
   }
   return Status::Ok();
+}
+
+// Step 3: the epoch raised above every epoch of the superblock and of the
+// journal (with its newest superblock copy damaged, the volume reads an older
+// epoch than the last writer's), as a takeover does; the superblock write
+// also rewrites a damaged copy.
+StatusOr<uint64_t> RaiseEpoch(volume::Volume& vol, uint64_t record_epoch, FsckReport* rep) {
+  BATON_ASSIGN_OR_RETURN(volume::Superblock sb, vol.ReloadSuperblock());
+  uint64_t journal_epoch = record_epoch;  // segment headers too (an empty newest segment):
+  if (auto r = journal::RecoverJournal(vol.env(), vol.journal_dir(), sb.volume_id); r.ok())
+    journal_epoch = std::max(journal_epoch, r->max_epoch);
+  const uint64_t epoch = std::max(sb.epoch, journal_epoch) + 1;
+  int damaged = 0;
+  volume::ReadSuperblock(vol.env(), JoinPath(vol.path(), "superblock"), &damaged).status().PermitUnchecked();
+  BATON_RETURN_IF_ERROR(vol.SetEpoch(epoch));
+  if (damaged != 0) rep->Repaired("superblock: the damaged copy rewritten (the epoch raise writes it)");
+  rep->Say("epoch raised to %" PRIu64 " (fences any deposed writer)\n", epoch);
+  return epoch;
 }
 
 }  // namespace
@@ -295,16 +354,8 @@ int RepairVolume(volume::Volume& vol, const RepairOptions& o, FsckReport* rep) {
                                              std::string(o.discard ? "every store applied past the cut" : "none opens") + ")");
   // --- from here on, fsck writes.
   auto fail = [&](const Status& st) { return Refuse(rep, kFsckOperational, "repair stopped: " + st.ToString()); };
-  StatusOr<volume::Superblock> sb = vol.ReloadSuperblock();
-  if (!sb.ok()) return fail(sb.status());
-  // Above every epoch the journal holds too: with its newest superblock copy
-  // damaged, the volume reads an older epoch than the last writer's.
-  const uint64_t epoch = std::max(sb->epoch, js->max_epoch) + 1;
-  int damaged = 0;
-  volume::ReadSuperblock(vol.env(), JoinPath(vol.path(), "superblock"), &damaged).status().PermitUnchecked();
-  if (Status st = vol.SetEpoch(epoch); !st.ok()) return fail(st);
-  if (damaged != 0) rep->Repaired("superblock: the damaged copy rewritten (the epoch raise writes it)");
-  rep->Say("epoch raised to %" PRIu64 " (fences any deposed writer)\n", epoch);
+  StatusOr<uint64_t> epoch = RaiseEpoch(vol, js->max_epoch, rep);
+  if (!epoch.ok()) return fail(epoch.status());
   if (o.discard && js->have_cut) {
     for (StoreRef& s : *stores)
       if (s.store && s.applied > o.discard_after_lsn)
@@ -313,13 +364,15 @@ int RepairVolume(volume::Volume& vol, const RepairOptions& o, FsckReport* rep) {
     if (Status st = CutJournal(vol, *js, rep); !st.ok()) return fail(st);
   }
   journal::JournalOptions jo = vol.journal_options();
-  jo.epoch = epoch;
+  jo.epoch = *epoch;
   StatusOr<std::unique_ptr<journal::Journal>> jnl = journal::Journal::Open(jo);
   if (!jnl.ok()) return fail(jnl.status());
   if (js->torn_tail && !(o.discard && js->have_cut)) rep->Repaired("journal: torn tail truncated");
   if (Status st = mds::ReplayJournal(vol, *primary->store); !st.ok()) return fail(st);
   StatusOr<size_t> left = RepairRounds(**jnl, *primary, vol.env(), rep);
   if (!left.ok()) return fail(left.status());
+  if (o.reclaim_orphans)
+    if (Status st = ReclaimOrphans(**jnl, *primary, vol.env(), rep); !st.ok()) return fail(st);
   if (Status st = AlignOtherStores(vol, *stores, *primary, first, rep); !st.ok()) return fail(st);
   if (Status st = (*jnl)->Close(); !st.ok()) return fail(st);
   return kFsckOk;

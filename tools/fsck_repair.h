@@ -33,6 +33,11 @@ namespace baton::tools {
 struct RepairOptions {
   bool discard = false;            // --discard-after-lsn given
   uint64_t discard_after_lsn = 0;
+  // --reclaim-orphans: also delete orphans (unlinked, still open somewhere
+  // at the last stop) with kReclaim records. Off by default: a client mount
+  // outlives MDS restarts and may still hold them open; the MDS reclaims the
+  // ones nobody re-opens after its start-up grace period.
+  bool reclaim_orphans = false;
 };
 
 // Step 1, before the check that precedes a repair: the locks (held until

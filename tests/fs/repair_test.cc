@@ -96,7 +96,8 @@ std::set<std::string> Repair(Fs& fs) {
     BOOST_REQUIRE(st.ok());
     RepairPlan plan = PlanRepairs(*problems, lf.err ? 0 : lf.attr.ino, lf.err == 0 && S_ISDIR(lf.attr.mode),
                                   st->next_ino);
-    BOOST_REQUIRE_MESSAGE(plan.unrepairable.empty(), plan.unrepairable[0].message);
+    BOOST_REQUIRE_MESSAGE(plan.unrepairable.empty(),
+                          (plan.unrepairable.empty() ? std::string() : plan.unrepairable[0].message));
     BOOST_REQUIRE(!plan.actions.empty());
     last = Stamp(fs, plan);
     std::vector<ApplyResult> res;

@@ -353,6 +353,84 @@ BOOST_AUTO_TEST_CASE(damaged_superblock_copy) {
   f.MountAndCheck([](const std::string&) {});
 }
 
+// Two MDS stores at the same LSN; only the second is damaged: the repair
+// journals nothing for it (the primary is sound), sets it aside, and its MDS
+// would re-seed it.
+BOOST_AUTO_TEST_CASE(store_damaged_on_its_own_is_set_aside) {
+  Fixture f;
+  const std::string other = f.b().volume + "/mds/zz-standby/meta";
+  sfs::create_directories(other);
+  sfs::copy(f.store(), other, sfs::copy_options::recursive);
+  EditStore(f.b().volume, other, [&](fs::TxnRef t, fs::PersistState&) {
+    fs::InodeRec r;
+    BOOST_REQUIRE(fs::GetInode(t, f.b().keep, &r).ok());
+    r.attr.nlink = 1;
+    std::string scratch;
+    BOOST_REQUIRE(fs::PutInode(t, r, &scratch).ok());
+  });
+  f.CheckRepairCheck("mds/zz-standby: inode " + std::to_string(f.b().keep) + " nlink 1 want 2");
+  bool aside = false;
+  for (const auto& e : sfs::directory_iterator(f.b().volume + "/mds/zz-standby"))
+    aside = aside || e.path().filename().string().rfind("meta.damaged-", 0) == 0;
+  BOOST_TEST(aside);
+  BOOST_TEST(!sfs::exists(other + "/data.mdb"));
+  f.MountAndCheck([](const std::string&) {});
+}
+
+// The mkfs store (the seed of new MDS stores) damaged: replaced by a copy of
+// the repaired store, the damaged one kept aside.
+BOOST_AUTO_TEST_CASE(damaged_mkfs_store_is_replaced) {
+  Fixture f;
+  const std::string seed = f.b().volume + "/meta";
+  EditStore(f.b().volume, seed, [&](fs::TxnRef t, fs::PersistState&) {
+    fs::Key16 k = fs::PairKey(fs::kRootIno, 0);
+    BOOST_REQUIRE(fs::PutRaw(t, t.d.chunks, k.val(), "root has no data").ok());
+  });
+  f.CheckRepairCheck("meta (mkfs seed): chunk 0 of inode 1");
+  bool aside = false;
+  for (const auto& e : sfs::directory_iterator(f.b().volume))
+    aside = aside || e.path().filename().string().rfind("meta.damaged-", 0) == 0;
+  BOOST_TEST(aside);
+  Run c = RunBaton("fsck " + f.b().volume);
+  BOOST_TEST(c.out.find("meta (mkfs seed): 7 inodes") != std::string::npos, c.out);
+  f.MountAndCheck([](const std::string&) {});
+}
+
+// An orphan (unlinked while open at the last stop) is no error; the MDS
+// reclaims it after its grace period, or --reclaim-orphans now.
+BOOST_AUTO_TEST_CASE(orphans_are_kept_unless_reclaim_orphans) {
+  Fixture f;
+  // What an unlink of an open file leaves: no entry, nlink 0, on the orphan
+  // list, the entry's charge returned.
+  EditStore(f.b().volume, f.store(), [&](fs::TxnRef t, fs::PersistState& st) {
+    fs::DentryVal dv;
+    BOOST_REQUIRE(fs::GetDentry(t, f.b().d, "file1", &dv).ok());
+    BOOST_REQUIRE(fs::DelDentry(t, f.b().d, "file1", dv.cookie).ok());
+    st.used_bytes -= fs::DentryCharge(5);
+    BOOST_REQUIRE(fs::WritePersistState(t.txn, t.d, st).ok());
+    fs::InodeRec r;
+    BOOST_REQUIRE(fs::GetInode(t, f.b().file1, &r).ok());
+    r.attr.nlink = 0;
+    std::string scratch;
+    BOOST_REQUIRE(fs::PutInode(t, r, &scratch).ok());
+    BOOST_REQUIRE(fs::AddOrphan(t, f.b().file1).ok());
+  });
+  Run c = RunBaton("fsck " + f.b().volume);
+  BOOST_TEST(c.code == 0, c.out);
+  BOOST_TEST(c.out.find("holds 1 orphans") != std::string::npos, c.out);
+  Run plain = RunBaton("fsck --repair " + f.b().volume);
+  BOOST_TEST(plain.code == 0, plain.out);  // nothing to repair: the orphan stays
+  BOOST_TEST(RunBaton("fsck " + f.b().volume).out.find("holds 1 orphans") != std::string::npos);
+  BOOST_TEST(RunBaton("fsck --reclaim-orphans " + f.b().volume).code == 16);
+  Run r = RunBaton("fsck --repair --reclaim-orphans " + f.b().volume);
+  BOOST_TEST(r.code == 1, r.out);
+  BOOST_TEST(r.out.find("reclaim orphan ino " + std::to_string(f.b().file1)) != std::string::npos, r.out);
+  Run after = RunBaton("fsck " + f.b().volume);
+  BOOST_TEST(after.code == 0, after.out);
+  BOOST_TEST(after.out.find("orphans") == std::string::npos, after.out);
+  f.MountAndCheck([](const std::string&) {});
+}
+
 BOOST_AUTO_TEST_CASE(refusals_write_nothing) {
   TempDir dir;
   // Not a volume.
