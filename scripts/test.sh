@@ -31,17 +31,19 @@ if [ "${BATON_TEST_IN_GROUP:-}" != 1 ]; then
 fi
 
 start=$(date +%s)
+# Each phase line says how far into the run it starts (CI's budget: 25 min).
+at() { echo "$(( $(date +%s) - start )) s"; }
 bash scripts/install-deps.sh
-echo "== build (warnings are errors)"
+echo "== build (warnings are errors), at $(at)"
 BUILD_DIR=$root/build BATON_WERROR=ON BATON_LINE_TABLES_ONLY=ON bash scripts/build.sh
 # Install as up.sh does, so `mount -t baton` (which runs /sbin/mount.baton)
 # in the mount tests uses this build.
 cmake --install build --prefix /usr/local >/dev/null
-echo "== tests"
+echo "== tests, at $(at)"
 ctest --test-dir build --output-on-failure -j2 --timeout 900
-echo "== sanitizer build (ASan + UBSan)"
+echo "== sanitizer build (ASan + UBSan), at $(at)"
 BUILD_DIR=$root/build-asan BATON_WERROR=ON BATON_SANITIZE=ON BATON_SEEDED_BUGS=ON BATON_BENCH=OFF BATON_LINE_TABLES_ONLY=ON bash scripts/build.sh
-echo "== all tests under ASan + UBSan"
+echo "== all tests under ASan + UBSan, at $(at)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
 echo "== all tests passed in $(( $(date +%s) - start )) s"
