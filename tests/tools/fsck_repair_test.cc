@@ -487,6 +487,11 @@ BOOST_AUTO_TEST_CASE(json_summary_and_fsck8_flags) {
   BOOST_TEST(j.out.find("\"kind\":\"nlink\"") != std::string::npos, j.out);
   Run n = RunBaton("fsck -n " + f.b().volume);
   BOOST_TEST(n.code == 4);
+  Run pr = RunBaton("fsck --progress " + f.b().volume);  // the progress line goes to stderr
+  BOOST_TEST(pr.code == 4);
+  BOOST_TEST(pr.out.find("entries") != std::string::npos, pr.out);
+  BOOST_TEST(pr.out.find("100.0%") != std::string::npos, pr.out);
+  BOOST_TEST(pr.out.find("records/s") != std::string::npos, pr.out);
   Run p = RunBaton("fsck -p --json " + f.b().volume);  // fsck(8) preen: repairs
   BOOST_TEST(p.code == 1, p.out);
   BOOST_TEST(p.out.find("\"errors_left\":[]") != std::string::npos, p.out);
