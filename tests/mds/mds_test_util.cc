@@ -95,6 +95,18 @@ uint64_t EnvU64(const char* name, uint64_t dflt) {
   return s ? std::strtoull(s, nullptr, 0) : dflt;
 }
 
+CommandResult RunCommand(const std::string& command_line) {
+  CommandResult r;
+  FILE* p = popen(command_line.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
 uint64_t SeedFromEnv() { return EnvU64("BATON_SEED", std::random_device{}()); }
 
 MdsProcess::MdsProcess(std::string volume, std::string address, uint32_t orphan_grace_ms, bool standby)

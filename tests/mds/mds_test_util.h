@@ -38,6 +38,14 @@ std::string FreeLocalAddress();
 uint64_t SeedFromEnv();
 uint64_t EnvU64(const char* name, uint64_t dflt);
 
+// Runs a shell command line (popen), capturing its stdout (add 2>&1 for
+// stderr). code: its exit status, -1 if it did not exit normally.
+struct CommandResult {
+  int code = -1;
+  std::string out;
+};
+CommandResult RunCommand(const std::string& command_line);
+
 // An MDS in a child process: the real `baton` binary when BATON_BIN names
 // one (as under ctest), else this test executable re-executed in MDS mode.
 // The destructor kills (SIGKILL) and reaps it, whatever happened.

@@ -48,24 +48,10 @@ std::string Baton() {
   return b ? b : "baton";
 }
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
+using Run = CommandResult;
 
 // Runs `baton ARGS` and returns its exit code and stdout+stderr.
-Run RunBaton(const std::string& args) {
-  Run r;
-  std::string cmd = Baton() + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+Run RunBaton(const std::string& args) { return RunCommand(Baton() + " " + args + " 2>&1"); }
 
 void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream f(path, std::ios::binary);

@@ -46,15 +46,8 @@ struct Run {
 
 // Runs a shell command line, capturing its stdout (add 2>&1 for stderr).
 Run Shell(const std::string& cmd) {
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  BOOST_REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  baton::testing::CommandResult c = baton::testing::RunCommand(cmd);
+  return Run{c.code, c.out};
 }
 
 // Runs `baton ARGS` through the shell, capturing stdout and stderr.
