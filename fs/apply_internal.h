@@ -4,6 +4,7 @@
 // Any other non-ok Status is a store failure that aborts the whole batch.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,12 @@ struct ApplyCtx {
   LmdbCursor replies_cur;   // opened once per batch
   // Sessions touched in this batch, written back once at its end.
   std::vector<std::pair<uint64_t, SessionVal>> sessions;
+  // The batch's exactly-once replies, (session, request id) -> encoded
+  // reply, written at its end (FlushSessions) unless a prune in the same
+  // batch dropped them first: most replies of a long replay batch are pruned
+  // before it ends, so they never touch the store. The store's contents are
+  // the same as with immediate writes.
+  std::map<std::pair<uint64_t, uint64_t>, std::string> replies;
 
   int64_t now() const { return stamp->time_ns; }
   const Creds& creds() const { return req->creds; }
@@ -66,7 +73,7 @@ Status DelEntry(ApplyCtx& c, Ino parent, std::string_view name, uint64_t cookie)
 // duplicate below the session's watermark (res->stale, ESTALE).
 StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res);
 Status RecordOutcome(ApplyCtx& c);  // stores the reply, prunes now and then
-Status FlushSessions(ApplyCtx& c);  // writes the touched session rows
+Status FlushSessions(ApplyCtx& c);  // writes the touched session rows and the batch's replies
 
 Status ApplyCreate(ApplyCtx& c);   // mknod, mkdir, symlink
 Status ApplyLink(ApplyCtx& c);

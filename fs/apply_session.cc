@@ -15,9 +15,11 @@ namespace {
 // the one that pruned last.
 constexpr uint64_t kPruneEveryRequests = 64;
 
-// Drops the session's stored replies below `below` (never the current one):
-// one seek, then a walk forward deleting as it goes.
+// Drops the session's replies below `below` (never the current one): those
+// of this batch, then the stored ones (one seek, then a walk forward deleting
+// as it goes).
 Status PruneReplies(ApplyCtx& c, uint64_t session, uint64_t below) {
+  c.replies.erase(c.replies.lower_bound({session, 0}), c.replies.lower_bound({session, below}));
   LmdbCursor& cur = c.replies_cur;
   if (cur.get() == nullptr) BATON_RETURN_IF_ERROR(cur.Open(c.t.txn, c.t.d.replies));
   Key16 start = PairKey(session, 0);
@@ -52,6 +54,11 @@ StatusOr<SessionVal*> SessionOf(ApplyCtx& c, uint64_t session) {
 }  // namespace
 
 Status FlushSessions(ApplyCtx& c) {
+  for (const auto& [key, reply] : c.replies) {
+    Key16 rk = PairKey(key.first, key.second);
+    BATON_RETURN_IF_ERROR(PutRaw(c.t, c.t.d.replies, rk.val(), reply));
+  }
+  c.replies.clear();
   for (auto& [id, val] : c.sessions) {
     char buf[kSessionValueBytes];
     EncodeSession(val, buf);
@@ -72,8 +79,7 @@ Status RecordOutcome(ApplyCtx& c) {
     sv->pruned_below = std::max(sv->pruned_below, below);
     sv->last_prune_request_id = s.request_id;
   }
-  Key16 rk = PairKey(s.session_id, s.request_id);
-  BATON_RETURN_IF_ERROR(PutRaw(c.t, c.t.d.replies, rk.val(), EncodeReply(c.res->reply)));
+  c.replies[{s.session_id, s.request_id}] = EncodeReply(c.res->reply);
   sv->last_request_id = std::max(sv->last_request_id, s.request_id);
   sv->last_seen_ns = std::max(sv->last_seen_ns, s.time_ns);
   return Status::Ok();
@@ -82,6 +88,11 @@ Status RecordOutcome(ApplyCtx& c) {
 StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res) {
   if (s.session_id == 0) return false;
   if (seeded::Planted(seeded::Bug::kApplyNotIdempotent)) return false;  // seeded bug: applies a duplicate again
+  if (auto pending = c.replies.find({s.session_id, s.request_id}); pending != c.replies.end()) {
+    BATON_RETURN_IF_ERROR(DecodeReply(pending->second, &res->reply));
+    res->duplicate = true;
+    return true;
+  }
   Key16 rk = PairKey(s.session_id, s.request_id);
   MDB_val v;
   Status got = GetRaw(c.t, c.t.d.replies, rk.val(), &v);

@@ -10,9 +10,10 @@ namespace baton::mds {
 
 namespace {
 
-Status ApplyChunk(fs::MetaStore& store, std::vector<fs::JournaledOp>& ops, const std::function<void()>& after_commit) {
+// results is the caller's, kept across chunks: its memory is reused.
+Status ApplyChunk(fs::MetaStore& store, std::vector<fs::JournaledOp>& ops, std::vector<fs::ApplyResult>& results,
+                  const std::function<void()>& after_commit) {
   if (ops.empty()) return Status::Ok();
-  std::vector<fs::ApplyResult> results;
   Status st = fs::ApplyBatch(store, ops, &results);
   ops.clear();
   if (st.ok() && after_commit) after_commit();
@@ -30,6 +31,8 @@ Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store, const std::funct
   uint64_t start_ns = vol.env()->NowMonotonicNanos();
   uint64_t count = 0;
   std::vector<fs::JournaledOp> ops;
+  ops.reserve(kReplayBatchRecords);
+  std::vector<fs::ApplyResult> results;
   journal::Record rec;
   size_t batch_bytes = 0;
   for (;;) {
@@ -41,18 +44,17 @@ Status ReplayJournal(volume::Volume& vol, fs::MetaStore& store, const std::funct
                static_cast<unsigned long long>(rec.lsn));
       continue;
     }
-    fs::JournaledOp op;
+    fs::JournaledOp& op = ops.emplace_back();
     op.lsn = rec.lsn;
     BATON_RETURN_IF_ERROR(fs::DecodeOpRecord(rec.payload, &op.rec));
-    ops.push_back(std::move(op));
     count++;
     batch_bytes += rec.payload.size();
     if (ops.size() >= kReplayBatchRecords || batch_bytes >= kReplayBatchBytes) {
-      BATON_RETURN_IF_ERROR(ApplyChunk(store, ops, after_commit));
+      BATON_RETURN_IF_ERROR(ApplyChunk(store, ops, results, after_commit));
       batch_bytes = 0;
     }
   }
-  BATON_RETURN_IF_ERROR(ApplyChunk(store, ops, after_commit));
+  BATON_RETURN_IF_ERROR(ApplyChunk(store, ops, results, after_commit));
   double secs = static_cast<double>(vol.env()->NowMonotonicNanos() - start_ns) / 1e9;
   LOG_INFO("mds", "replay: %llu records in %.3f s (%.0f records/s), next lsn %llu",
            static_cast<unsigned long long>(count), secs, secs > 0 ? static_cast<double>(count) / secs : 0.0,
