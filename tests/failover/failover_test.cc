@@ -50,27 +50,6 @@ uint64_t Seed() {
   return seed;
 }
 
-// Stops the writers on every exit path, before the mount goes (declare it
-// after the mount). Writers stuck in an op on a hung mount are released by
-// killing the mount's daemon.
-class StopWriters {
- public:
-  StopWriters(Workload& w, FuseMount& m) : w_(w), m_(m) {}
-  ~StopWriters() { Stop(); }
-  // False if the writers had to be released by killing the mount.
-  bool Stop() {
-    if (w_.Stop(60000)) return true;
-    fprintf(stderr, "writers still inside an op 60 s after being asked to stop; killing the mount daemon\n");
-    m_.KillDaemon9();
-    w_.Join();
-    return false;
-  }
-
- private:
-  Workload& w_;
-  FuseMount& m_;
-};
-
 void StopWritersOrFail(StopWriters& s, Workload& w, Cluster& c) {
   BOOST_REQUIRE_MESSAGE(s.Stop(), "the writers hung: " << w.failure() << "\n" << c.Logs());
   BOOST_REQUIRE_MESSAGE(!w.failed(), w.failure() << "\n" << c.Logs());

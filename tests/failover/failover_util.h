@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "proto/messages.h"
+#include "tests/fuse/mount_fixture.h"
 #include "tests/mds/mds_test_util.h"
 
 namespace baton::testing::failover {
@@ -218,6 +220,29 @@ class Workload {
   std::atomic<bool> mount_may_die_{false};
   mutable std::mutex mu_;
   std::string failure_;  // GUARDED_BY(mu_)
+};
+
+// Stops the writers on every exit path, before the mount goes (declare it
+// after the mount). Writers stuck in an op on a hung mount are released by
+// killing the mount's daemon.
+class StopWriters {
+ public:
+  StopWriters(Workload& w, FuseMount& m) : w_(w), m_(m) {}
+  ~StopWriters() { Stop(); }
+  StopWriters(const StopWriters&) = delete;
+  StopWriters& operator=(const StopWriters&) = delete;
+  // False if the writers had to be released by killing the mount.
+  bool Stop() {
+    if (w_.Stop(60000)) return true;
+    fprintf(stderr, "writers still inside an op 60 s after being asked to stop; killing the mount daemon\n");
+    m_.KillDaemon9();
+    w_.Join();
+    return false;
+  }
+
+ private:
+  Workload& w_;
+  FuseMount& m_;
 };
 
 }  // namespace baton::testing::failover

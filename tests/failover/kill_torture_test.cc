@@ -105,26 +105,6 @@ std::string DescribeSchedule(const std::vector<Event>& events) {
   return s.str();
 }
 
-// Stops the writers on every exit path, before the mount goes (declare it
-// after the mount). Writers stuck in an op on a hung mount are released by
-// killing the mount's daemon.
-class StopWriters {
- public:
-  StopWriters(Workload& w, FuseMount& m) : w_(w), m_(m) {}
-  ~StopWriters() { Stop(); }
-  bool Stop() {
-    if (w_.Stop(60000)) return true;
-    fprintf(stderr, "writers still inside an op 60 s after being asked to stop; killing the mount daemon\n");
-    m_.KillDaemon9();
-    w_.Join();
-    return false;
-  }
-
- private:
-  Workload& w_;
-  FuseMount& m_;
-};
-
 // Copies the logs to $BATON_TORTURE_KEEP_LOGS (if set) on every exit path.
 class KeepLogs {
  public:
