@@ -202,4 +202,22 @@ StatusOr<uint64_t> FirstJournalLsn(Env* env, const std::string& dir, const Volum
   }
   return first;
 }
+
+StatusOr<uint64_t> NewestSegmentEpoch(Env* env, const std::string& dir, const VolumeId& vol) {
+  BATON_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
+  uint64_t newest = 0;
+  for (const std::string& name : names) {
+    uint64_t seq;
+    if (!format::ParseSegmentFileName(name, &seq)) continue;
+    StatusOr<std::unique_ptr<File>> file = env->OpenFile(JoinPath(dir, name), {.read_only = true});
+    if (!file.ok()) continue;  // removed by a trim meanwhile
+    std::string head;
+    Status st = (*file)->PRead(0, format::kSegmentHeaderSize, &head);
+    (*file)->Close().PermitUnchecked();
+    SegmentHeader h;
+    if (!st.ok() || !DecodeSegmentHeader(head, &h).ok() || !(h.volume_id == vol) || h.seq != seq) continue;
+    newest = std::max(newest, h.epoch);
+  }
+  return newest;
+}
 }  // namespace baton::journal

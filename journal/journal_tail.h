@@ -73,4 +73,8 @@ namespace baton::journal {
 // The first LSN the journal still holds (the oldest valid segment's first
 // LSN), or 0 when it has no segment yet.
 StatusOr<uint64_t> FirstJournalLsn(Env* env, const std::string& dir, const VolumeId& vol);
+// The highest epoch of any valid segment header (0 when none): a new writer
+// takes an epoch above it as well as above the superblock's (whose newest
+// copy may be damaged, leaving an older epoch). Reads only the headers.
+StatusOr<uint64_t> NewestSegmentEpoch(Env* env, const std::string& dir, const VolumeId& vol);
 }  // namespace baton::journal

@@ -16,7 +16,7 @@
 #include "fs/check.h"
 #include "fs/repair.h"
 #include "journal/journal.h"
-#include "journal/journal_recovery.h"
+#include "journal/journal_tail.h"
 #include "mds/mds_info.h"
 #include "mds/replay.h"
 #include "tools/journal_scanner.h"
@@ -313,9 +313,8 @@ Status AlignOtherStores(volume::Volume& vol, std::vector<StoreRef>& stores, Stor
 // also rewrites a damaged copy.
 StatusOr<uint64_t> RaiseEpoch(volume::Volume& vol, uint64_t record_epoch, FsckReport* rep) {
   BATON_ASSIGN_OR_RETURN(volume::Superblock sb, vol.ReloadSuperblock());
-  uint64_t journal_epoch = record_epoch;  // segment headers too (an empty newest segment):
-  if (auto r = journal::RecoverJournal(vol.env(), vol.journal_dir(), sb.volume_id); r.ok())
-    journal_epoch = std::max(journal_epoch, r->max_epoch);
+  BATON_ASSIGN_OR_RETURN(uint64_t journal_epoch, journal::NewestSegmentEpoch(vol.env(), vol.journal_dir(), sb.volume_id));
+  journal_epoch = std::max(journal_epoch, record_epoch);
   const uint64_t epoch = std::max(sb.epoch, journal_epoch) + 1;
   int damaged = 0;
   volume::ReadSuperblock(vol.env(), JoinPath(vol.path(), "superblock"), &damaged).status().PermitUnchecked();

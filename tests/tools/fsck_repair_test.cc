@@ -33,6 +33,7 @@
 #include "fs/meta_store_impl.h"
 #include "fs/store_ops.h"
 #include "tests/fuse/mount_fixture.h"
+#include "journal/journal_tail.h"
 #include "tools/journal_scanner.h"
 #include "volume/superblock_format.h"
 #include "volume/volume.h"
@@ -415,6 +416,30 @@ BOOST_AUTO_TEST_CASE(orphans_are_kept_unless_reclaim_orphans) {
   BOOST_TEST(after.code == 0, after.out);
   BOOST_TEST(after.out.find("orphans") == std::string::npos, after.out);
   f.MountAndCheck([](const std::string&) {});
+}
+
+// Not fsck: an MDS that takes over a volume whose newest superblock copy is
+// damaged reads the older copy's epoch; it must still take an epoch above
+// the journal's newest (the last writer's), or it would not fence it.
+BOOST_AUTO_TEST_CASE(mds_takes_an_epoch_above_the_journal_with_the_newest_superblock_copy_damaged) {
+  Fixture f;
+  auto vol = volume::Volume::Open(Env::Default(), f.b().volume);
+  BOOST_REQUIRE(vol.ok());
+  const uint64_t newest = (*vol)->superblock().generation % 2;
+  auto last_writer = journal::NewestSegmentEpoch(Env::Default(), f.b().volume + "/journal", (*vol)->superblock().volume_id);
+  BOOST_REQUIRE(last_writer.ok());
+  BOOST_REQUIRE_EQUAL(*last_writer, (*vol)->superblock().epoch);
+  vol->reset();
+  {
+    int fd = ::open((f.b().volume + "/superblock").c_str(), O_RDWR);
+    BOOST_REQUIRE(fd >= 0);
+    BOOST_REQUIRE(::pwrite(fd, "XXXXXXXX", 8, static_cast<off_t>(newest * volume::kSuperblockSlotBytes + 100)) == 8);
+    ::close(fd);
+  }
+  f.MountAndCheck([](const std::string&) {});
+  auto after = volume::Volume::Open(Env::Default(), f.b().volume);
+  BOOST_REQUIRE(after.ok());
+  BOOST_TEST((*after)->superblock().epoch > *last_writer);
 }
 
 BOOST_AUTO_TEST_CASE(refusals_write_nothing) {
