@@ -30,10 +30,18 @@ StatusOr<MDB_dbi> DbOf(ApplyCtx& c, StoreDb db) {
   return Err(EINVAL);
 }
 
+// Also from the batch's pending replies and cached session rows
+// (fs/apply_internal.h), which would otherwise be written back at its end.
 Status DropKey(ApplyCtx& c) {
-  BATON_ASSIGN_OR_RETURN(MDB_dbi dbi, DbOf(c, static_cast<StoreDb>(c.req->length)));
-  if (c.req->data.empty()) return Err(EINVAL);
-  MDB_val k{c.req->data.size(), const_cast<char*>(c.req->data.data())};
+  const auto db = static_cast<StoreDb>(c.req->length);
+  BATON_ASSIGN_OR_RETURN(MDB_dbi dbi, DbOf(c, db));
+  const std::string& key = c.req->data;
+  if (key.empty()) return Err(EINVAL);
+  if (db == StoreDb::kReplies && key.size() == 16)
+    c.replies.erase({LoadU64BE(key.data()), LoadU64BE(key.data() + 8)});
+  if (db == StoreDb::kSessions && key.size() == 8)
+    std::erase_if(c.sessions, [&](const auto& s) { return s.first == LoadU64BE(key.data()); });
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
   return DelRaw(c.t, dbi, k);
 }
 
@@ -104,7 +112,7 @@ Status LinkLostFound(ApplyCtx& c) {
   const std::string name = "#" + std::to_string(q.ino);
   DentryVal dv;
   Status s = GetDentry(c.t, lf.attr.ino, name, &dv);
-  if (s.ok()) return Status::Ok();  // already there
+  if (s.ok()) return dv.ino == q.ino ? Status::Ok() : Err(EEXIST);  // already there, or the name is taken
   if (!s.IsNotFound()) return s;
   BATON_RETURN_IF_ERROR(AddEntry(c, &lf, name, q.ino, r.attr.mode & S_IFMT));
   if (S_ISDIR(r.attr.mode)) {

@@ -171,7 +171,7 @@ Status VisitChunk(Checker& c, MDB_val k, MDB_val v) {
     return (c.ReportKey("chunk-owner", what + ": no such regular file (leaked data)", StoreDb::kChunks, k),
             Status::Ok());
   uint64_t end = index * c.st.chunk_size_bytes + v.mv_size;
-  if (v.mv_size == 0 || v.mv_size > c.st.chunk_size_bytes || index > kFileSizeMaxBytes / c.st.chunk_size_bytes) {
+  if (v.mv_size == 0 || v.mv_size > c.st.chunk_size_bytes || index >= kFileSizeMaxBytes / c.st.chunk_size_bytes) {
     c.ReportKey("chunk-owner", what + ": impossible size " + Num(v.mv_size), StoreDb::kChunks, k);
     return Status::Ok();
   }

@@ -203,6 +203,12 @@ RepairPlan PlanRepairs(const std::vector<CheckProblem>& problems, Ino lost_found
                        Ino next_ino) {
   RepairPlan plan;
   PlanStructure(problems, &plan);
+  // Wrong volume counters (next_ino not above every inode, used_bytes off)
+  // are recounted before /lost+found is made: its mkdir takes next_ino and
+  // is charged against used_bytes.
+  bool state = false, detached = false;
+  for (const CheckProblem& p : problems) state = state || p.kind == "state", detached = detached || p.kind == "unreachable";
+  if (state && (detached || !plan.actions.empty())) plan.actions.push_back(MakeRepair(RepairAction::kRecountVolume));
   if (!plan.actions.empty() || !plan.unrepairable.empty()) return plan;
   PlanConnect(problems, lost_found, lost_found_is_dir, next_ino, &plan);
   if (!plan.actions.empty() || !plan.unrepairable.empty()) return plan;

@@ -1,5 +1,7 @@
 #include "mds/election.h"
 
+#include "journal/journal_tail.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +57,22 @@ uint64_t NowNs() {
 }
 
 }  // namespace
+
+StatusOr<int> TryLockTakeover(const std::string& volume_path) {
+  const std::string path = JoinPath(volume_path, kTakeoverLockName);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("open " + path, errno);
+  StatusOr<bool> got = TryOfdLock(fd, path);
+  if (got.ok() && *got) return fd;
+  ::close(fd);
+  if (!got.ok()) return got.status();
+  return -1;
+}
+
+StatusOr<uint64_t> NextWriterEpoch(Env* env, const std::string& journal_dir, const volume::Superblock& fresh) {
+  BATON_ASSIGN_OR_RETURN(uint64_t journal_epoch, journal::NewestSegmentEpoch(env, journal_dir, fresh.volume_id));
+  return std::max(fresh.epoch, journal_epoch) + 1;
+}
 
 uint32_t HeartbeatIntervalMs(uint32_t lease_ms) { return std::clamp<uint32_t>(lease_ms / 40, 10, 50); }
 

@@ -41,6 +41,7 @@
 #include "base/env.h"
 #include "base/status.h"
 #include "mds/mds_info.h"
+#include "volume/superblock.h"
 
 namespace baton::mds {
 
@@ -138,6 +139,17 @@ class Election {
 // process (returns its fd): two MDSs with one name would share one store and
 // one info file. kBusy, naming the holder, if another process has it.
 StatusOr<int> LockMdsName(const std::string& volume_path, const std::string& name, const std::string& address);
+
+// Takes VOLUME/takeover.lock without waiting (returns its fd; -1 when another
+// process holds it): fsck --repair holds it so no standby decides a takeover.
+StatusOr<int> TryLockTakeover(const std::string& volume_path);
+
+// The epoch a new writer of the volume takes: one above both the superblock's
+// (`fresh`, just re-read) and the journal's newest segment header's. With the
+// newest superblock copy damaged the superblock reads the older copy, whose
+// epoch may be the last writer's minus one: taking the last writer's own
+// epoch again would not fence it.
+StatusOr<uint64_t> NextWriterEpoch(Env* env, const std::string& journal_dir, const volume::Superblock& fresh);
 
 // Parses "name=NAME" out of a lock text ("" if absent).
 std::string HolderNameFromText(const std::string& text);

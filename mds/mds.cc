@@ -12,7 +12,6 @@
 #include "fs/apply.h"
 #include "fs/meta_store.h"
 #include "journal/journal.h"
-#include "journal/journal_tail.h"
 #include "mds/election.h"
 #include "mds/mds_info.h"
 #include "mds/metrics.h"
@@ -197,16 +196,12 @@ int TakeOver(Ctx& ctx, std::unique_ptr<Lease> lease, std::unique_ptr<fs::MetaSto
               fresh.status().ToString().c_str());
     return 1;
   }
-  // Above the journal's newest segment epoch too: with the newest superblock
-  // copy damaged, the superblock reads an older epoch than the last writer's,
-  // and reusing that writer's epoch would not fence it.
-  StatusOr<uint64_t> journal_epoch =
-      journal::NewestSegmentEpoch(ctx.vol.env(), ctx.vol.journal_dir(), fresh->volume_id);
-  if (!journal_epoch.ok()) {
-    LOG_ERROR("mds", "cannot read the journal's segment headers: %s", journal_epoch.status().ToString().c_str());
+  StatusOr<uint64_t> next = NextWriterEpoch(ctx.vol.env(), ctx.vol.journal_dir(), *fresh);
+  if (!next.ok()) {
+    LOG_ERROR("mds", "cannot read the journal's segment headers: %s", next.status().ToString().c_str());
     return 1;
   }
-  const uint64_t epoch = std::max(fresh->epoch, *journal_epoch) + 1;
+  const uint64_t epoch = *next;
   Status st = ctx.vol.SetEpoch(epoch);
   if (!st.ok()) {
     LOG_ERROR("mds", "cannot raise the epoch of %s: %s", o.volume_path.c_str(), st.ToString().c_str());

@@ -19,6 +19,7 @@
 #include "fs/apply.h"
 #include "fs/check.h"
 #include "fs/meta_store.h"
+#include "mds/mds_info.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/fsck_repair.h"
@@ -223,12 +224,12 @@ void CheckStores(const volume::Volume& vol, FsckReport* rep, Progress* progress,
                  uint64_t journal_last) {
   bool any_covered =
       CheckStore(vol, "meta (mkfs seed)", vol.meta_dir(), true, rep, progress, journal_first, journal_last);
-  auto names = Env::Default()->ListDir(JoinPath(vol.path(), "mds"));
+  auto names = Env::Default()->ListDir(JoinPath(vol.path(), mds::kMdsDirName));
   if (names.ok()) {
     std::sort(names->begin(), names->end());
     for (const std::string& n : *names) {
-      const std::string dir = JoinPath(JoinPath(JoinPath(vol.path(), "mds"), n), "meta");
-      if (!Env::Default()->FileExists(JoinPath(dir, "data.mdb"))) continue;
+      const std::string dir = JoinPath(mds::MdsDir(vol.path(), n), "meta");
+      if (!mds::ValidMdsName(n) || !Env::Default()->FileExists(JoinPath(dir, "data.mdb"))) continue;
       any_covered =
           CheckStore(vol, "mds/" + n, dir, false, rep, progress, journal_first, journal_last) || any_covered;
     }
@@ -326,6 +327,7 @@ int CmdFsck(int argc, char** argv, int first) {
   rep.Say("checking again after the repair\n");
   rep.StartRecheck();
   CheckAll(fa.path, **vol, &rep, &progress);
+  if (g_cancelled.load()) return rep.Finish(fa.path, uuid, epoch(), kFsckCancelled);
   if (rep.errors() != 0) {
     rep.Say("%s: %" PRIu64 " error%s left uncorrected\n", fa.path.c_str(), rep.errors(), rep.errors() == 1 ? "" : "s");
     return rep.Finish(fa.path, uuid, epoch(), kFsckUncorrected);

@@ -10,13 +10,16 @@
 #include <cinttypes>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 
 #include "fs/apply.h"
 #include "fs/check.h"
 #include "fs/repair.h"
 #include "journal/journal.h"
-#include "journal/journal_tail.h"
+#include "journal/journal_format.h"
+#include "journal/journal_recovery.h"
+#include "mds/election.h"
 #include "mds/mds_info.h"
 #include "mds/replay.h"
 #include "tools/journal_scanner.h"
@@ -35,38 +38,30 @@ int Refuse(FsckReport* rep, int code, const std::string& why) {
   return code;
 }
 
-// takeover.lock: no standby can decide a takeover meanwhile (mds/election.h).
-StatusOr<bool> TakeTakeoverLock(const std::string& volume, int* fd) {
-  const std::string path = JoinPath(volume, "takeover.lock");
-  *fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (*fd < 0) return Status::IOError("open " + path, errno);
-  struct flock fl;
-  memset(&fl, 0, sizeof fl);
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  if (::fcntl(*fd, F_OFD_SETLK, &fl) == 0) return true;
-  if (errno == EAGAIN || errno == EACCES) return false;
-  return Status::IOError("lock " + path, errno);
-}
-
 }  // namespace
 
 RepairLocks::~RepairLocks() {
-  if (takeover_fd_ >= 0) ::close(takeover_fd_);
+  for (int fd : fds_) ::close(fd);
 }
 
+// takeover.lock (no standby decides a takeover meanwhile), the writer lock,
+// and the name lock of every MDS of the volume (each MDS holds its own for
+// its whole life, so a running one is refused, and none starts meanwhile).
 int RepairLocks::Take(volume::Volume& vol, FsckReport* rep) {
-  StatusOr<bool> got = TakeTakeoverLock(vol.path(), &takeover_fd_);
-  if (!got.ok()) return Refuse(rep, kFsckOperational, got.status().ToString());
-  if (!*got)
-    return Refuse(rep, kFsckOperational, "an MDS of " + vol.path() +
-                                             " is deciding a takeover; stop every MDS of the volume before --repair");
+  const std::string stop = "; stop every MDS of the volume before --repair (a check without --repair is safe while it is served)";
+  StatusOr<int> takeover = mds::TryLockTakeover(vol.path());
+  if (!takeover.ok()) return Refuse(rep, kFsckOperational, takeover.status().ToString());
+  if (*takeover < 0) return Refuse(rep, kFsckOperational, "an MDS of " + vol.path() + " is deciding a takeover" + stop);
+  fds_.push_back(*takeover);
   Status st = vol.TryLockWriter("name=fsck pid=" + Num(static_cast<uint64_t>(::getpid())));
-  if (!st.ok())
-    return Refuse(rep, kFsckOperational,
-                  st.ToString() +
-                      "; stop every MDS of the volume before --repair (a check without --repair is safe while it "
-                      "is served)");
+  if (!st.ok()) return Refuse(rep, kFsckOperational, st.ToString() + stop);
+  auto names = vol.env()->ListDir(JoinPath(vol.path(), mds::kMdsDirName));
+  for (const std::string& n : names.ok() ? *names : std::vector<std::string>{}) {
+    if (!mds::ValidMdsName(n) || !vol.env()->FileExists(mds::MdsDir(vol.path(), n))) continue;
+    StatusOr<int> name_lock = mds::LockMdsName(vol.path(), n, "fsck pid " + Num(static_cast<uint64_t>(::getpid())));
+    if (!name_lock.ok()) return Refuse(rep, kFsckOperational, name_lock.status().ToString() + stop);
+    fds_.push_back(*name_lock);
+  }
   const std::string uuid = volume::FormatVolumeId(vol.superblock().volume_id);
   const int64_t now = vol.env()->NowRealtimeNanos();
   for (const mds::MdsInfo& i : mds::ListMdsInfos(vol.env(), vol.path(), uuid)) {
@@ -83,7 +78,6 @@ namespace {
 
 struct JournalState {
   ScanSummary sum;
-  uint64_t max_epoch = 0;          // the newest epoch of any record or segment seen
   uint64_t first_corrupt_lsn = 0;  // expected LSN at the first middle corruption (0: none)
   bool torn_tail = false;
   // Where record discard_after_lsn + 1 (or the damage in its place) starts.
@@ -105,7 +99,6 @@ StatusOr<JournalState> ScanForRepair(volume::Volume& vol, uint64_t cut_lsn) {
   Status st = ScanJournal(
       so,
       [&](const ScannedRecord& r) {
-        js.max_epoch = std::max(js.max_epoch, r.epoch);
         if (!r.superseded && !r.after_tear && r.lsn > cut_lsn) at_cut(r.segment_seq, r.offset);
       },
       [&](const ScanProblem& p) {
@@ -119,12 +112,6 @@ StatusOr<JournalState> ScanForRepair(volume::Volume& vol, uint64_t cut_lsn) {
   return js;
 }
 
-std::string SegmentPath(const volume::Volume& vol, uint64_t seq) {
-  char name[64];
-  snprintf(name, sizeof name, "seg-%016" PRIx64 ".log", seq);
-  return JoinPath(vol.journal_dir(), name);
-}
-
 // Step 2 with --discard-after-lsn: cuts the journal at the record after N.
 Status CutJournal(volume::Volume& vol, const JournalState& js, FsckReport* rep) {
   Env* env = vol.env();
@@ -132,15 +119,12 @@ Status CutJournal(volume::Volume& vol, const JournalState& js, FsckReport* rep) 
   std::sort(names.begin(), names.end());
   for (const std::string& n : names) {
     uint64_t seq = 0;
-    if (sscanf(n.c_str(), "seg-%16" SCNx64 ".log", &seq) != 1) continue;
-    const std::string path = JoinPath(vol.journal_dir(), n);
-    if (seq > js.cut_segment) {
-      BATON_RETURN_IF_ERROR(env->RemoveFile(path));
-      rep->Repaired("journal: removed segment " + n + " (past the cut)");
-    }
+    if (!journal::format::ParseSegmentFileName(n, &seq) || seq <= js.cut_segment) continue;
+    BATON_RETURN_IF_ERROR(env->RemoveFile(JoinPath(vol.journal_dir(), n)));
+    rep->Repaired("journal: removed segment " + n + " (past the cut)");
   }
   OpenOptions oo;
-  BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> f, env->OpenFile(SegmentPath(vol, js.cut_segment), oo));
+  BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> f, env->OpenFile(journal::SegmentPath(vol.journal_dir(), js.cut_segment), oo));
   BATON_RETURN_IF_ERROR(f->Truncate(js.cut_offset));
   BATON_RETURN_IF_ERROR(f->Sync());
   BATON_RETURN_IF_ERROR(f->Close());
@@ -154,13 +138,18 @@ struct StoreRef {
   bool seed = false;
   std::unique_ptr<fs::MetaStore> store;
   uint64_t applied = 0;
+  std::string why;                       // why it cannot stay ("" = no reason yet)
+  bool caught_up = false;                // replayed to the journal's end, and checked:
+  std::vector<fs::CheckProblem> problems;  // what that check found
 };
+
+bool Covered(const StoreRef& s, uint64_t journal_first) { return journal_first == 0 || s.applied + 1 >= journal_first; }
 
 // Renames a store's directory to DIR.damaged-TIME: kept, never deleted.
 Status SetAside(volume::Volume& vol, StoreRef* s, const std::string& why, FsckReport* rep) {
   s->store.reset();
   if (!vol.env()->FileExists(s->dir)) return Status::Ok();
-  const std::string to = s->dir + ".damaged-" + Num(static_cast<uint64_t>(::time(nullptr)));
+  const std::string to = s->dir + ".damaged-" + Num(static_cast<uint64_t>(vol.env()->NowRealtimeNanos()));
   BATON_RETURN_IF_ERROR(vol.env()->Rename(s->dir, to));
   BATON_RETURN_IF_ERROR(vol.env()->SyncDir(to.substr(0, to.rfind('/'))));
   rep->Repaired("store " + s->label + ": " + why + "; moved to " + to +
@@ -170,14 +159,14 @@ Status SetAside(volume::Volume& vol, StoreRef* s, const std::string& why, FsckRe
 
 StatusOr<std::vector<StoreRef>> OpenStores(volume::Volume& vol) {
   std::vector<StoreRef> out;
-  out.push_back(StoreRef{"meta (mkfs seed)", vol.meta_dir(), true, nullptr, 0});
+  out.push_back(StoreRef{"meta (mkfs seed)", vol.meta_dir(), true, nullptr, 0, "", false, {}});
   auto names = vol.env()->ListDir(JoinPath(vol.path(), mds::kMdsDirName));
   if (names.ok()) {
     std::sort(names->begin(), names->end());
     for (const std::string& n : *names) {
       const std::string dir = JoinPath(mds::MdsDir(vol.path(), n), "meta");
       if (mds::ValidMdsName(n) && vol.env()->FileExists(JoinPath(dir, "data.mdb")))
-        out.push_back(StoreRef{"mds/" + n, dir, false, nullptr, 0});
+        out.push_back(StoreRef{"mds/" + n, dir, false, nullptr, 0, "", false, {}});
     }
   }
   for (StoreRef& s : out) {
@@ -227,18 +216,25 @@ Status JournalAndApply(journal::Journal& jnl, fs::MetaStore& store, const fs::Re
   return Status::Ok();
 }
 
-// Step 5. Returns the problems left (or an error).
-StatusOr<size_t> RepairRounds(journal::Journal& jnl, StoreRef& primary, Env* env, FsckReport* rep) {
+// Step 5. Returns the problems left (or an error). Stops when a round would
+// journal exactly what the last one did (nothing it does changes anything).
+StatusOr<std::vector<fs::CheckProblem>> RepairRounds(journal::Journal& jnl, StoreRef& primary, Env* env,
+                                                     FsckReport* rep) {
+  std::string last_plan;
   for (int round = 1;; round++) {
     BATON_ASSIGN_OR_RETURN(std::vector<fs::CheckProblem> problems, fs::CheckNamespace(*primary.store));
-    if (problems.empty() || round > kMaxRounds) return problems.size();
+    if (problems.empty() || round > kMaxRounds) return problems;
     BATON_ASSIGN_OR_RETURN(fs::StoreState state, primary.store->ReadState());
     fs::Ino lf = 0;
     bool lf_dir = false;
     FindLostFound(*primary.store, &lf, &lf_dir);
     fs::RepairPlan plan = fs::PlanRepairs(problems, lf, lf_dir, state.next_ino);
-    for (const fs::CheckProblem& u : plan.unrepairable) rep->Say("  cannot repair %s: %s\n", u.kind.c_str(), u.message.c_str());
-    if (plan.actions.empty()) return problems.size();
+    for (const fs::CheckProblem& u : plan.unrepairable)
+      rep->Say("  cannot repair %s: %s\n", u.kind.c_str(), u.message.c_str());
+    std::string this_plan;
+    for (const fs::Request& q : plan.actions) this_plan += fs::EncodeRequest(q);
+    if (plan.actions.empty() || this_plan == last_plan) return problems;
+    last_plan = std::move(this_plan);
     rep->Say("repair round %d on %s: %zu problems, %zu records\n", round, primary.label.c_str(), problems.size(),
              plan.actions.size());
     BATON_RETURN_IF_ERROR(JournalAndApply(jnl, *primary.store, plan, env, rep));
@@ -261,61 +257,105 @@ Status ReclaimOrphans(journal::Journal& jnl, StoreRef& primary, Env* env, FsckRe
   return JournalAndApply(jnl, *primary.store, plan, env, rep);
 }
 
+// Step 4: every MDS store the journal continues is replayed to its end and
+// checked; the primary is the one with the fewest problems (the mkfs store
+// only when no MDS store can serve).
+StoreRef* CatchUpAndPick(volume::Volume& vol, std::vector<StoreRef>& stores, uint64_t journal_first) {
+  StoreRef* best = nullptr;
+  for (StoreRef& s : stores) {
+    if (s.seed || !s.store || !Covered(s, journal_first)) continue;
+    Status st = mds::ReplayJournal(vol, *s.store);
+    StatusOr<std::vector<fs::CheckProblem>> p =
+        st.ok() ? fs::CheckNamespace(*s.store) : StatusOr<std::vector<fs::CheckProblem>>(st);
+    if (!p.ok()) {
+      s.why = "its replay or check fails: " + p.status().ToString();
+      continue;
+    }
+    s.problems = std::move(*p);
+    s.caught_up = true;
+    if (!best || s.problems.size() < best->problems.size()) best = &s;
+  }
+  StoreRef& seed = stores.front();  // no MDS store can serve: the mkfs store
+  if (best != nullptr || !seed.store || !seed.why.empty() || !Covered(seed, journal_first)) return best;
+  Status st = mds::ReplayJournal(vol, *seed.store);
+  StatusOr<std::vector<fs::CheckProblem>> p =
+      st.ok() ? fs::CheckNamespace(*seed.store) : StatusOr<std::vector<fs::CheckProblem>>(st);
+  if (!p.ok()) return nullptr;
+  seed.problems = std::move(*p);
+  seed.caught_up = true;
+  return &seed;
+}
+
+// A problem of `mine` that `primary_left` does not have: the store's own damage.
+const fs::CheckProblem* OwnProblem(const std::vector<fs::CheckProblem>& mine,
+                                   const std::vector<fs::CheckProblem>& primary_left) {
+  for (const fs::CheckProblem& p : mine) {
+    bool shared = false;
+    for (const fs::CheckProblem& q : primary_left) shared = shared || (p.kind == q.kind && p.message == q.message);
+    if (!shared) return &p;
+  }
+  return nullptr;
+}
+
 // Why a store other than the primary cannot stay ("" when it can): it does
 // not open, its replay fails, or after the replay (which brought it the
-// repair records) it still has problems, its own damage.
-std::string Verdict(volume::Volume& vol, StoreRef& s, uint64_t journal_first) {
+// repair records) it has a problem the primary does not have.
+std::string Verdict(volume::Volume& vol, StoreRef& s, uint64_t journal_first,
+                    const std::vector<fs::CheckProblem>& primary_left) {
+  if (!s.why.empty()) return s.why;
   if (!s.store) return "it does not open";
-  const bool covered = journal_first == 0 || s.applied + 1 >= journal_first;
-  if (!s.seed && !covered) return "";  // its MDS re-seeds it at start anyway
-  if (!s.seed) {
+  if (!s.seed && Covered(s, journal_first)) {
     Status st = mds::ReplayJournal(vol, *s.store);
     if (!st.ok()) return "its replay fails: " + st.ToString();
   }
   StatusOr<std::vector<fs::CheckProblem>> problems = fs::CheckNamespace(*s.store);
   if (!problems.ok()) return "it cannot be read: " + problems.status().ToString();
-  if (problems->empty()) return "";
-  return Num(problems->size()) + " problems of its own (first: " + problems->front().kind + " " +
-         problems->front().message + ")";
+  const fs::CheckProblem* own = OwnProblem(*problems, primary_left);
+  if (own == nullptr) return "";
+  return Num(problems->size()) + " problems of its own (first: " + own->kind + " " + own->message + ")" +
+         (Covered(s, journal_first) ? "" : ", and it is behind the journal");
 }
 
 // A fresh copy of the primary as the mkfs store (mds/store_bootstrap.h
-// seeds MDS stores from it).
-Status ReplaceSeed(volume::Volume& vol, StoreRef& seed, StoreRef& primary, FsckReport* rep) {
-  BATON_RETURN_IF_ERROR(vol.env()->CreateDir(seed.dir));
-  BATON_RETURN_IF_ERROR(fs::CopyStore(*primary.store, seed.dir));
+// seeds MDS stores from it): copied and synced beside it, then swapped in.
+Status ReplaceSeed(volume::Volume& vol, StoreRef& seed, StoreRef& primary, const std::string& why,
+                   FsckReport* rep) {
+  Env* env = vol.env();
+  const std::string fresh = seed.dir + ".new";
+  std::error_code ec;
+  std::filesystem::remove_all(fresh, ec);
+  BATON_RETURN_IF_ERROR(env->CreateDir(fresh));
+  BATON_RETURN_IF_ERROR(fs::CopyStore(*primary.store, fresh));
   OpenOptions oo;
-  BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> f, vol.env()->OpenFile(JoinPath(seed.dir, "data.mdb"), oo));
+  BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> f, env->OpenFile(JoinPath(fresh, "data.mdb"), oo));
   BATON_RETURN_IF_ERROR(f->Sync());
   BATON_RETURN_IF_ERROR(f->Close());
-  BATON_RETURN_IF_ERROR(vol.env()->SyncDir(seed.dir));
-  BATON_RETURN_IF_ERROR(vol.env()->SyncDir(vol.path()));
+  BATON_RETURN_IF_ERROR(env->SyncDir(fresh));
+  BATON_RETURN_IF_ERROR(SetAside(vol, &seed, why, rep));
+  BATON_RETURN_IF_ERROR(env->Rename(fresh, seed.dir));
+  BATON_RETURN_IF_ERROR(env->SyncDir(vol.path()));
   rep->Repaired("store " + seed.label + ": replaced by a copy of " + primary.label);
   return Status::Ok();
 }
 
 // Step 6: every other store follows the journal, or is set aside.
 Status AlignOtherStores(volume::Volume& vol, std::vector<StoreRef>& stores, StoreRef& primary, uint64_t journal_first,
-                        FsckReport* rep) {
+                        const std::vector<fs::CheckProblem>& primary_left, FsckReport* rep) {
   for (StoreRef& s : stores) {
     if (&s == &primary) continue;
-    const std::string why = Verdict(vol, s, journal_first);
+    const std::string why = Verdict(vol, s, journal_first, primary_left);
     if (why.empty()) continue;
-    BATON_RETURN_IF_ERROR(SetAside(vol, &s, why, rep));
-    if (s.seed) BATON_RETURN_IF_ERROR(ReplaceSeed(vol, s, primary, rep));
+    if (s.seed) BATON_RETURN_IF_ERROR(ReplaceSeed(vol, s, primary, why, rep));
+    else BATON_RETURN_IF_ERROR(SetAside(vol, &s, why, rep));
   }
   return Status::Ok();
 }
 
-// Step 3: the epoch raised above every epoch of the superblock and of the
-// journal (with its newest superblock copy damaged, the volume reads an older
-// epoch than the last writer's), as a takeover does; the superblock write
-// also rewrites a damaged copy.
-StatusOr<uint64_t> RaiseEpoch(volume::Volume& vol, uint64_t record_epoch, FsckReport* rep) {
+// Step 3: the epoch raised as a takeover does (mds::NextWriterEpoch); the
+// superblock write also rewrites a damaged copy.
+StatusOr<uint64_t> RaiseEpoch(volume::Volume& vol, FsckReport* rep) {
   BATON_ASSIGN_OR_RETURN(volume::Superblock sb, vol.ReloadSuperblock());
-  BATON_ASSIGN_OR_RETURN(uint64_t journal_epoch, journal::NewestSegmentEpoch(vol.env(), vol.journal_dir(), sb.volume_id));
-  journal_epoch = std::max(journal_epoch, record_epoch);
-  const uint64_t epoch = std::max(sb.epoch, journal_epoch) + 1;
+  BATON_ASSIGN_OR_RETURN(uint64_t epoch, mds::NextWriterEpoch(vol.env(), vol.journal_dir(), sb));
   int damaged = 0;
   volume::ReadSuperblock(vol.env(), JoinPath(vol.path(), "superblock"), &damaged).status().PermitUnchecked();
   BATON_RETURN_IF_ERROR(vol.SetEpoch(epoch));
@@ -324,42 +364,51 @@ StatusOr<uint64_t> RaiseEpoch(volume::Volume& vol, uint64_t record_epoch, FsckRe
   return epoch;
 }
 
+// Step 2's checks; kFsckOk when the journal may be repaired as asked.
+int CheckJournalPlan(const JournalState& js, const RepairOptions& o, FsckReport* rep) {
+  if (js.first_corrupt_lsn != 0 && !o.discard)
+    return Refuse(rep, kFsckUncorrected,
+                  "the journal is damaged in the middle (at lsn " + Num(js.first_corrupt_lsn) +
+                      "), and records after the damage may have been acknowledged to clients. fsck does not "
+                      "guess: restore the journal's storage if you can; otherwise --discard-after-lsn " +
+                      Num(js.first_corrupt_lsn - 1) + " throws away every record after lsn " +
+                      Num(js.first_corrupt_lsn - 1) + " (acknowledged changes among them are lost)");
+  if (o.discard && js.first_corrupt_lsn == 0)
+    return Refuse(rep, kFsckUsage, "the journal has no damage in the middle: --discard-after-lsn would only throw "
+                                   "away good records");
+  if (o.discard && o.discard_after_lsn >= js.first_corrupt_lsn)
+    return Refuse(rep, kFsckUsage, "--discard-after-lsn must be below the damaged lsn " + Num(js.first_corrupt_lsn));
+  return kFsckOk;
+}
+
 }  // namespace
 
 int RepairVolume(volume::Volume& vol, const RepairOptions& o, FsckReport* rep) {
   StatusOr<JournalState> js = ScanForRepair(vol, o.discard ? o.discard_after_lsn : UINT64_MAX);
   if (!js.ok()) return Refuse(rep, kFsckOperational, "cannot read the journal: " + js.status().ToString());
-  if (js->first_corrupt_lsn != 0 && !o.discard)
-    return Refuse(rep, kFsckUncorrected,
-                  "the journal is damaged in the middle (at lsn " + Num(js->first_corrupt_lsn) +
-                      "), and records after the damage may have been acknowledged to clients. fsck does not "
-                      "guess: restore the journal's storage if you can; otherwise --discard-after-lsn " +
-                      Num(js->first_corrupt_lsn - 1) + " throws away every record after lsn " +
-                      Num(js->first_corrupt_lsn - 1) + " (acknowledged changes among them are lost)");
-  if (o.discard && js->first_corrupt_lsn != 0 && o.discard_after_lsn >= js->first_corrupt_lsn)
-    return Refuse(rep, kFsckUsage, "--discard-after-lsn must be below the damaged lsn " + Num(js->first_corrupt_lsn));
+  if (int rc = CheckJournalPlan(*js, o, rep); rc != kFsckOk) return rc;
   StatusOr<std::vector<StoreRef>> stores = OpenStores(vol);
   if (!stores.ok()) return Refuse(rep, kFsckOperational, stores.status().ToString());
   const uint64_t first = js->sum.first_lsn;
-  // The primary: the most advanced store the (possibly cut) journal continues.
-  StoreRef* primary = nullptr;
-  for (StoreRef& s : *stores) {
-    if (!s.store || (o.discard && s.applied > o.discard_after_lsn)) continue;
-    if (first != 0 && s.applied + 1 < first) continue;
-    if (!primary || s.applied > primary->applied || (primary->seed && s.applied == primary->applied)) primary = &s;
-  }
-  if (!primary)
+  bool any = false;
+  for (const StoreRef& s : *stores) any = any || (s.store && Covered(s, first) && !(o.discard && s.applied > o.discard_after_lsn));
+  if (!any)
     return Refuse(rep, kFsckUncorrected, "no metadata store of the volume can be brought up to date from the journal (" +
                                              std::string(o.discard ? "every store applied past the cut" : "none opens") + ")");
   // --- from here on, fsck writes.
-  auto fail = [&](const Status& st) { return Refuse(rep, kFsckOperational, "repair stopped: " + st.ToString()); };
-  StatusOr<uint64_t> epoch = RaiseEpoch(vol, js->max_epoch, rep);
+  auto fail = [&](const Status& st) {
+    fprintf(stderr, "baton fsck: the repair stopped after it had changed the volume (above): %s\n"
+                    "fix the cause and run fsck --repair again\n", st.ToString().c_str());
+    return kFsckOperational;
+  };
+  StatusOr<uint64_t> epoch = RaiseEpoch(vol, rep);
   if (!epoch.ok()) return fail(epoch.status());
   if (o.discard && js->have_cut) {
     for (StoreRef& s : *stores)
-      if (s.store && s.applied > o.discard_after_lsn)
+      if (s.store && !s.seed && s.applied > o.discard_after_lsn)
         if (Status st = SetAside(vol, &s, "applied lsn " + Num(s.applied) + " is past the cut", rep); !st.ok())
           return fail(st);
+    if (stores->front().store && stores->front().applied > o.discard_after_lsn) stores->front().why = "past the cut";
     if (Status st = CutJournal(vol, *js, rep); !st.ok()) return fail(st);
   }
   journal::JournalOptions jo = vol.journal_options();
@@ -367,12 +416,13 @@ int RepairVolume(volume::Volume& vol, const RepairOptions& o, FsckReport* rep) {
   StatusOr<std::unique_ptr<journal::Journal>> jnl = journal::Journal::Open(jo);
   if (!jnl.ok()) return fail(jnl.status());
   if (js->torn_tail && !(o.discard && js->have_cut)) rep->Repaired("journal: torn tail truncated");
-  if (Status st = mds::ReplayJournal(vol, *primary->store); !st.ok()) return fail(st);
-  StatusOr<size_t> left = RepairRounds(**jnl, *primary, vol.env(), rep);
+  StoreRef* primary = CatchUpAndPick(vol, *stores, first);
+  if (primary == nullptr) return fail(Status::Corruption("no metadata store could be brought to the journal's end"));
+  StatusOr<std::vector<fs::CheckProblem>> left = RepairRounds(**jnl, *primary, vol.env(), rep);
   if (!left.ok()) return fail(left.status());
   if (o.reclaim_orphans)
     if (Status st = ReclaimOrphans(**jnl, *primary, vol.env(), rep); !st.ok()) return fail(st);
-  if (Status st = AlignOtherStores(vol, *stores, *primary, first, rep); !st.ok()) return fail(st);
+  if (Status st = AlignOtherStores(vol, *stores, *primary, first, *left, rep); !st.ok()) return fail(st);
   if (Status st = (*jnl)->Close(); !st.ok()) return fail(st);
   return kFsckOk;
 }

@@ -1,10 +1,11 @@
 // `baton fsck --repair`: repairs a volume no MDS serves.
 //
 // The order, and why:
-//   1. Locks: takeover.lock, then the writer lock (VOLUME/lock), as an MDS
-//      taking over would; refused while an MDS holds it, or while any MDS of
-//      the volume published a heartbeat in the last few seconds (a standby
-//      replays into its own store: it must not run beside the repair).
+//   1. Locks: takeover.lock, the writer lock (VOLUME/lock) and the name lock
+//      of every MDS of the volume (each MDS holds its own while it runs):
+//      refused while any is held, or while any MDS published a heartbeat in
+//      the last few seconds (a standby replays into its own store: it must
+//      not run beside the repair).
 //   2. Journal damage in the middle: refused, unless --discard-after-lsn N
 //      (then every record after N is cut off, and every store that already
 //      applied past N is set aside, since it holds changes the journal no
@@ -13,17 +14,21 @@
 //      also rewrites a damaged copy), and the journal is opened for writing
 //      (which truncates a torn tail).
 //   4. Every MDS store the journal continues is brought to the journal's end
-//      (the replay an MDS does at start). The most advanced is the primary.
+//      (the replay an MDS does at start) and checked. The primary is the one
+//      with the fewest problems (a sound one when there is one): repairs
+//      planned on a store damaged on its own would damage the sound ones.
 //   5. Rounds of check -> plan -> journal -> apply on the primary
 //      (fs/repair.h): the repairs are journal records, so every other store
 //      gets exactly the same repairs by replay.
-//   6. Every other store is replayed and checked: one that still has
-//      problems was damaged on its own; it is set aside (renamed
-//      meta.damaged-TIME, nothing deleted) and its MDS re-seeds it at start.
-//      The mkfs store (VOLUME/meta) is replaced by a copy of the primary.
+//   6. Every other store is replayed (it receives the repair records) and
+//      checked: one with a problem the primary does not have was damaged on
+//      its own; it is set aside (renamed meta.damaged-TIME, nothing deleted)
+//      and its MDS re-seeds it at start. A damaged mkfs store (VOLUME/meta)
+//      is replaced by a copy of the primary (copied, then swapped in).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "tools/fsck_report.h"
 #include "volume/volume.h"
@@ -52,7 +57,7 @@ class RepairLocks {
   int Take(volume::Volume& vol, FsckReport* rep);
 
  private:
-  int takeover_fd_ = -1;
+  std::vector<int> fds_;  // lock files held until the end
 };
 
 // Repairs what it can (the volume's RepairLocks held), reporting each change. Returns kFsckOk when the repair

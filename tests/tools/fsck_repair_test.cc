@@ -342,28 +342,27 @@ BOOST_AUTO_TEST_CASE(damaged_superblock_copy) {
   f.MountAndCheck([](const std::string&) {});
 }
 
-// Two MDS stores at the same LSN; only the second is damaged: the repair
-// journals nothing for it (the primary is sound), sets it aside, and its MDS
-// would re-seed it.
+// Two MDS stores at the same LSN; the one that sorts first (the active's) is
+// damaged on its own: the repair must be planned on the sound one (repairs
+// planned on the damaged one would damage the sound one by replay), set the
+// damaged one aside, and the MDS must re-seed its store from the sound one.
 BOOST_AUTO_TEST_CASE(store_damaged_on_its_own_is_set_aside) {
   Fixture f;
-  const std::string other = f.b().volume + "/mds/zz-standby/meta";
-  sfs::create_directories(other);
-  sfs::copy(f.store(), other, sfs::copy_options::recursive);
-  EditStore(f.b().volume, other, [&](fs::TxnRef t, fs::PersistState&) {
-    fs::InodeRec r;
-    BOOST_REQUIRE(fs::GetInode(t, f.b().keep, &r).ok());
-    r.attr.nlink = 1;
-    std::string scratch;
-    BOOST_REQUIRE(fs::PutInode(t, r, &scratch).ok());
+  const std::string damaged = f.store();
+  const std::string mds_dir = damaged.substr(0, damaged.rfind('/'));
+  const std::string sound = f.b().volume + "/mds/zz-standby/meta";
+  sfs::create_directories(sound);
+  sfs::copy(damaged, sound, sfs::copy_options::recursive);
+  EditStore(f.b().volume, damaged, [&](fs::TxnRef t, fs::PersistState&) {
+    BOOST_REQUIRE(fs::DelInode(t, f.b().file2).ok());  // planned on, this would drop /d/file2 everywhere
   });
-  f.CheckRepairCheck("mds/zz-standby: inode " + std::to_string(f.b().keep) + " nlink 1 want 2");
+  f.CheckRepairCheck("dangling-dentry");
   bool aside = false;
-  for (const auto& e : sfs::directory_iterator(f.b().volume + "/mds/zz-standby"))
+  for (const auto& e : sfs::directory_iterator(mds_dir))
     aside = aside || e.path().filename().string().rfind("meta.damaged-", 0) == 0;
   BOOST_TEST(aside);
-  BOOST_TEST(!sfs::exists(other + "/data.mdb"));
-  f.MountAndCheck([](const std::string&) {});
+  BOOST_TEST(!sfs::exists(damaged + "/data.mdb"));
+  f.MountAndCheck([](const std::string& m) { BOOST_TEST((ReadFile(m + "/d/file2") == "hello")); });
 }
 
 // The mkfs store (the seed of new MDS stores) damaged: replaced by a copy of
