@@ -60,11 +60,13 @@ class RepairLocks {
   std::vector<int> fds_;  // lock files held until the end
 };
 
-// Repairs what it can (the volume's RepairLocks held), reporting each change. Returns kFsckOk when the repair
-// ran (the caller's re-check decides the exit code), or the exit code of a
-// refusal (nothing written): kFsckOperational (served, locked, unreadable),
-// kFsckUncorrected (middle-of-journal damage without --discard-after-lsn, or
-// no store to repair), kFsckUsage (a bad --discard-after-lsn).
+// Repairs what it can (the volume's RepairLocks held), reporting each change.
+// Returns kFsckOk when the repair ran (the caller's re-check decides the exit
+// code); the exit code of a refusal, with nothing written: kFsckUncorrected
+// (middle-of-journal damage without --discard-after-lsn, or no store to
+// repair), kFsckUsage (a bad --discard-after-lsn), kFsckOperational (the
+// journal unreadable); or kFsckOperational when it stopped on an error after
+// it had changed the volume (it says so; a second run finishes the job).
 int RepairVolume(volume::Volume& vol, const RepairOptions& options, FsckReport* rep);
 
 }  // namespace baton::tools
