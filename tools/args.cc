@@ -1,5 +1,7 @@
 #include "tools/args.h"
 
+#include <cstdio>
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -88,6 +90,11 @@ std::string JsonString(const std::string& s) {
     else o += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
   }
   return o + "\"";
+}
+
+int UsageError(const char* command, const std::string& why, const char* usage, int exit_code) {
+  fprintf(stderr, "baton %s: %s\n%stry 'baton %s --help'\n", command, why.c_str(), usage, command);
+  return exit_code;
 }
 
 }  // namespace baton::tools

@@ -34,6 +34,9 @@ class Args {
 // "64M", "1G", "4096", "512K" -> bytes. False if malformed.
 bool ParseSize(const std::string& text, uint64_t* out);
 bool ParseU64(const std::string& text, uint64_t* out);
+// A usage error of `baton COMMAND`: "baton COMMAND: why", the short usage
+// line(s) and "try 'baton COMMAND --help'" on stderr; returns exit_code.
+int UsageError(const char* command, const std::string& why, const char* usage, int exit_code);
 // A JSON string literal: quotes, backslashes and control characters escaped.
 std::string JsonString(const std::string& s);
 

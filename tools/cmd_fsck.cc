@@ -261,9 +261,7 @@ int ParseFsckArgs(int argc, char** argv, int first, FsckArgs* out) {
           "--progress", "--json", "--reclaim-orphans", "--help", "-h"},
          {"-t", "-C", "--discard-after-lsn"});
   auto usage = [](const std::string& why) {
-    fprintf(stderr, "baton fsck: %s\nusage: baton fsck VOLUME [-n | --repair] [options]\ntry 'baton fsck --help'\n",
-            why.c_str());
-    return kFsckUsage;
+    return UsageError("fsck", why, "usage: baton fsck VOLUME [-n | --repair] [options]\n", kFsckUsage);
   };
   if (!a.Parse(argc, argv, first)) return usage(a.error());
   if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), -1;

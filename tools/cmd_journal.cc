@@ -65,10 +65,7 @@ const char* kHelp =
 
 const char* kUsage = "usage: baton journal dump|verify|stat VOLUME [OPTIONS]\n";
 
-int UsageError(const std::string& why) {
-  fprintf(stderr, "baton journal: %s\n%stry 'baton journal --help'\n", why.c_str(), kUsage);
-  return 2;
-}
+int UsageError(const std::string& why) { return tools::UsageError("journal", why, kUsage, 2); }
 
 struct DumpFilter {
   uint64_t lsn_min = 0, lsn_max = UINT64_MAX;

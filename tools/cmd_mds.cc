@@ -94,10 +94,7 @@ const char* kHelp =
 
 const char* kUsage = "usage: baton mds VOLUME [--listen ADDR:PORT] [--name NAME] [OPTIONS]\n";
 
-int UsageError(const std::string& why) {
-  fprintf(stderr, "baton mds: %s\n%stry 'baton mds --help'\n", why.c_str(), kUsage);
-  return 2;
-}
+int UsageError(const std::string& why) { return tools::UsageError("mds", why, kUsage, 2); }
 }  // namespace
 
 int CmdMds(int argc, char** argv, int first) {

@@ -71,10 +71,7 @@ const char* kHelp =
 
 const char* kUsage = "usage: baton mkfs [OPTIONS] VOLUME\n";
 
-int UsageError(const std::string& why) {
-  fprintf(stderr, "baton mkfs: %s\n%stry 'baton mkfs --help'\n", why.c_str(), kUsage);
-  return 2;
-}
+int UsageError(const std::string& why) { return tools::UsageError("mkfs", why, kUsage, 2); }
 
 bool ParseOwner(const std::string& s, uint32_t* uid, uint32_t* gid) {
   auto colon = s.find(':');

@@ -6,6 +6,7 @@
 
 #include "fuse/fuse_fs.h"
 #include "fuse/mount_options.h"
+#include "tools/args.h"
 #include "tools/commands.h"
 
 namespace baton::tools {
@@ -115,10 +116,7 @@ const char* kHelp =
 const char* kUsage =
     "usage: baton mount ADDR:PORT[,ADDR:PORT...] MOUNTPOINT [-f] [-d] [-o OPTIONS]\n";
 
-int UsageError(const std::string& why) {
-  fprintf(stderr, "baton mount: %s\n%stry 'baton mount --help'\n", why.c_str(), kUsage);
-  return 1;
-}
+int UsageError(const std::string& why) { return tools::UsageError("mount", why, kUsage, 1); }
 
 }  // namespace
 

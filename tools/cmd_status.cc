@@ -70,10 +70,7 @@ const char* kUsage =
     "usage: baton status ADDR:PORT[,ADDR:PORT...] [--json] [--timeout-ms N]\n"
     "                    [--watch [--interval-ms N] [--count N]]\n";
 
-int UsageError(const std::string& why) {
-  fprintf(stderr, "baton status: %s\n%stry 'baton status --help'\n", why.c_str(), kUsage);
-  return 2;
-}
+int UsageError(const std::string& why) { return tools::UsageError("status", why, kUsage, 2); }
 
 volatile std::sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }

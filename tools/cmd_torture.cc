@@ -87,10 +87,7 @@ const char* kUsage =
     "                     [--long] [--shard K/N] [--dir DIR] [--recovery-every N]\n"
     "                     [--no-shrink] [--quiet]\n";
 
-int UsageError(const std::string& why) {
-  fprintf(stderr, "baton torture: %s\n%stry 'baton torture --help'\n", why.c_str(), kUsage);
-  return 2;
-}
+int UsageError(const std::string& why) { return tools::UsageError("torture", why, kUsage, 2); }
 
 }  // namespace
 
