@@ -131,17 +131,18 @@ Status UpgradeState(ApplyCtx& c, uint64_t map_size_bytes) {
 
 namespace {
 
-Status ApplyInOneTxn(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results) {
+// Applies ops inside txn (the state row and the batch's exactly-once rows
+// written at the end); *changed says whether anything was applied.
+Status ApplyInTxn(MetaStore& store, MDB_txn* txn, std::span<const JournaledOp> ops,
+                  std::vector<ApplyResult>* results, bool* changed) {
   LmdbMetaStore& impl = Impl(store);
   results->clear();
   results->resize(ops.size());
-  LmdbTxn txn;
-  BATON_RETURN_IF_ERROR(txn.Begin(impl.env(), false));
-  ApplyCtx c{TxnRef{txn.get(), impl.dbis()}};
-  BATON_RETURN_IF_ERROR(ReadPersistState(txn.get(), impl.dbis(), &c.st));
+  *changed = false;
+  ApplyCtx c{TxnRef{txn, impl.dbis()}};
+  BATON_RETURN_IF_ERROR(ReadPersistState(txn, impl.dbis(), &c.st));
   if (c.st.capacity_bytes == 0) BATON_RETURN_IF_ERROR(UpgradeState(c, store.options().map_size_bytes));
   c.chunk_bytes = c.st.chunk_size_bytes;
-  bool changed = false;
   for (size_t i = 0; i < ops.size(); i++) {
     if (ops[i].lsn <= c.st.applied_lsn) {
       (*results)[i].skipped = true;
@@ -149,12 +150,20 @@ Status ApplyInOneTxn(MetaStore& store, std::span<const JournaledOp> ops, std::ve
     }
     BATON_RETURN_IF_ERROR(ApplyOne(c, ops[i].rec, &(*results)[i]));
     c.st.applied_lsn = ops[i].lsn;
-    changed = true;
+    *changed = true;
   }
-  if (!changed) return Status::Ok();  // the transaction aborts: nothing to write
+  if (!*changed) return Status::Ok();
   c.replies_cur.Close();
   BATON_RETURN_IF_ERROR(FlushSessions(c));
-  BATON_RETURN_IF_ERROR(WritePersistState(txn.get(), impl.dbis(), c.st));
+  return WritePersistState(txn, impl.dbis(), c.st);
+}
+
+Status ApplyInOneTxn(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results) {
+  LmdbTxn txn;
+  BATON_RETURN_IF_ERROR(txn.Begin(Impl(store).env(), false));
+  bool changed = false;
+  BATON_RETURN_IF_ERROR(ApplyInTxn(store, txn.get(), ops, results, &changed));
+  if (!changed) return Status::Ok();  // the transaction aborts: nothing to write
   return txn.Commit();
 }
 
@@ -173,6 +182,32 @@ Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vecto
   BATON_RETURN_IF_ERROR(ApplyBatch(store, ops.subspan(half), &second));
   for (ApplyResult& r : second) results->push_back(std::move(r));
   return Status::Ok();
+}
+
+OpenTxn::~OpenTxn() { Abort(); }
+
+void OpenTxn::Abort() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+  txn_ = nullptr;
+}
+
+Status OpenTxn::Apply(std::span<const JournaledOp> ops, std::vector<ApplyResult>* results) {
+  const bool fresh = txn_ == nullptr;
+  if (fresh) BATON_RETURN_IF_ERROR(LmdbStatus(mdb_txn_begin(Impl(store_).env(), nullptr, 0, &txn_), "mdb_txn_begin"));
+  bool changed = false;
+  Status st = ApplyInTxn(store_, txn_, ops, results, &changed);
+  if (st.ok()) return st;
+  Abort();  // LMDB refuses every further use of a transaction that failed
+  // Alone in its transaction, a batch too large for one is split (ApplyBatch).
+  if (fresh && st.IsTooLarge()) return ApplyBatch(store_, ops, results);
+  return st;
+}
+
+Status OpenTxn::Commit() {
+  if (txn_ == nullptr) return Status::Ok();
+  int rc = mdb_txn_commit(txn_);
+  txn_ = nullptr;  // freed by LMDB whether or not the commit succeeded
+  return LmdbStatus(rc, "mdb_txn_commit");
 }
 
 }  // namespace baton::fs

@@ -39,11 +39,40 @@ struct ApplyResult {
 // applied.
 Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vector<ApplyResult>* results);
 
-// Serves a query (IsQuery(op)) from a read transaction.
-Reply Query(MetaStore& store, const Request& req);
+// A write transaction kept open across batches: the MDS's deferred store
+// commit (mds/sequencer.h). Apply adds a batch to it exactly as ApplyBatch
+// would, Query and LookupStoredReply given txn() read through it (and so see
+// what was applied), Commit makes it visible to read transactions and, with
+// its fdatasync, durable. Not thread-safe: its owner serializes every call
+// and every use of txn().
+class OpenTxn {
+ public:
+  explicit OpenTxn(MetaStore& store) : store_(store) {}
+  ~OpenTxn();  // aborts what was not committed
+  OpenTxn(const OpenTxn&) = delete;
+  OpenTxn& operator=(const OpenTxn&) = delete;
+  // Begins a transaction if none is open. On a store error the transaction
+  // is aborted, with everything applied to it since the last Commit; the
+  // caller must then fail-stop (the journal holds those records). One
+  // exception: a batch alone in its transaction that outgrows it is split
+  // and committed as ApplyBatch does.
+  Status Apply(std::span<const JournaledOp> ops, std::vector<ApplyResult>* results);
+  Status Commit();  // Ok with nothing open
+  void Abort();
+  MDB_txn* txn() const { return txn_; }  // null when none is open
+
+ private:
+  MetaStore& store_;
+  MDB_txn* txn_ = nullptr;
+};
+
+// Serves a query (IsQuery(op)) from txn when given (a write transaction:
+// OpenTxn), else from a read transaction of its own.
+Reply Query(MetaStore& store, const Request& req, MDB_txn* txn = nullptr);
 
 // Looks up the exactly-once table: the stored reply of (session, request_id).
-StatusOr<Reply> LookupStoredReply(MetaStore& store, uint64_t session_id, uint64_t request_id);
+StatusOr<Reply> LookupStoredReply(MetaStore& store, uint64_t session_id, uint64_t request_id,
+                                  MDB_txn* txn = nullptr);
 
 // Inodes on the orphan list (nlink 0, kept while open somewhere).
 StatusOr<std::vector<Ino>> ListOrphans(MetaStore& store);

@@ -263,13 +263,14 @@ Status QSeek(QCtx& c) {
 
 }  // namespace
 
-Reply Query(MetaStore& store, const Request& req) {
+Reply Query(MetaStore& store, const Request& req, MDB_txn* given) {
   Reply rep;
   LmdbMetaStore& impl = Impl(store);
-  LmdbTxn txn;
-  Status s = txn.Begin(impl.env(), true);
+  LmdbTxn own;
+  Status s = given != nullptr ? Status::Ok() : own.Begin(impl.env(), true);
   if (s.ok()) {
-    QCtx c{TxnRef{txn.get(), impl.dbis()}, impl.options().chunk_size_bytes, req, impl, &rep};
+    QCtx c{TxnRef{given != nullptr ? given : own.get(), impl.dbis()}, impl.options().chunk_size_bytes, req, impl,
+           &rep};
     s = Dispatch(c);
   }
   if (!s.ok()) {
@@ -280,13 +281,14 @@ Reply Query(MetaStore& store, const Request& req) {
   return rep;
 }
 
-StatusOr<Reply> LookupStoredReply(MetaStore& store, uint64_t session_id, uint64_t request_id) {
+StatusOr<Reply> LookupStoredReply(MetaStore& store, uint64_t session_id, uint64_t request_id, MDB_txn* given) {
   LmdbMetaStore& impl = Impl(store);
-  LmdbTxn txn;
-  BATON_RETURN_IF_ERROR(txn.Begin(impl.env(), true));
+  LmdbTxn own;
+  if (given == nullptr) BATON_RETURN_IF_ERROR(own.Begin(impl.env(), true));
   Key16 k = PairKey(session_id, request_id);
   MDB_val v;
-  BATON_RETURN_IF_ERROR(GetRaw(TxnRef{txn.get(), impl.dbis()}, impl.dbis().replies, k.val(), &v));
+  BATON_RETURN_IF_ERROR(
+      GetRaw(TxnRef{given != nullptr ? given : own.get(), impl.dbis()}, impl.dbis().replies, k.val(), &v));
   Reply rep;
   BATON_RETURN_IF_ERROR(DecodeReply(View(v), &rep));
   return rep;

@@ -107,6 +107,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   so.max_batch_records = o.max_batch_records;
   so.checkpoint_interval_ms = o.checkpoint_interval_ms;
   so.checkpoint_records = o.checkpoint_records;
+  so.store_commit_interval_ms = o.store_commit_interval_ms;
   so.orphan_grace_ms = o.orphan_grace_ms;
   so.volume_path = o.volume_path;
   so.min_free_bytes = o.min_free_bytes;

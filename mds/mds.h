@@ -32,6 +32,9 @@ struct MdsOptions {
   uint32_t lease_ms = 2000;                    // a hung active is taken over after this (mds/election.h)
   uint32_t checkpoint_interval_ms = 30000;     // MetaStore::Sync + Journal::Trim at most this often
   uint64_t checkpoint_records = 100000;        // ... or after this many records
+  // Deferred store commit (mds/sequencer.h): the store's transaction is
+  // committed at most this long after its first change; 0 = every batch.
+  uint32_t store_commit_interval_ms = 50;
   uint32_t orphan_grace_ms = 30000;            // startup orphans are reclaimed after this unless re-opened
   uint32_t max_batch_records = 1024;           // group-commit batch bound
   // Space reserve: an op that consumes space (write, fallocate, create,

@@ -23,9 +23,11 @@ bool TakesNewIno(fs::Op op) { return op == fs::Op::kMknod || op == fs::Op::kMkdi
 constexpr size_t kSubmissionOverheadBytes = 256;  // the Submission itself, the reply closure
 }  // namespace
 
-size_t SubmissionBytes(const Submission& s) {
-  return kSubmissionOverheadBytes + s.req.data.size() + s.req.name.size() + s.req.new_name.size();
+size_t SubmissionBytes(const fs::Request& r) {
+  return kSubmissionOverheadBytes + r.data.size() + r.name.size() + r.new_name.size();
 }
+
+size_t SubmissionBytes(const Submission& s) { return SubmissionBytes(s.req); }
 
 Sequencer::Sequencer(Env* env, fs::MetaStore* store, journal::Journal* journal, OpenTable* opens,
                      const SequencerOptions& options)
@@ -34,6 +36,7 @@ Sequencer::Sequencer(Env* env, fs::MetaStore* store, journal::Journal* journal, 
       journal_(journal),
       opens_(opens),
       options_(options),
+      open_txn_(*store),
       space_(env, options.volume_path, options.min_free_bytes, options.min_free_percent) {}
 
 Sequencer::~Sequencer() { Stop(); }
@@ -84,6 +87,16 @@ void Sequencer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+fs::Reply Sequencer::Query(const fs::Request& req) {
+  {
+    std::lock_guard<std::mutex> l(txn_mu_);
+    if (open_txn_.txn() != nullptr) return fs::Query(*store_, req, open_txn_.txn());
+  }
+  // Nothing uncommitted: every replied mutation is visible to a read
+  // transaction, which runs concurrently with everything else.
+  return fs::Query(*store_, req);
+}
+
 uint64_t Sequencer::applied_lsn() const {
   std::lock_guard<std::mutex> l(mu_);
   return applied_lsn_;
@@ -98,7 +111,7 @@ void Sequencer::FailStop(const char* what, const Status& s) {
 // the released inodes into released_; false when stopping with nothing left.
 bool Sequencer::TakeBatch(std::vector<Submission>& batch) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait_for(l, std::chrono::milliseconds(100),
+  cv_.wait_for(l, std::min<std::chrono::nanoseconds>(std::chrono::milliseconds(100), UntilCommitDue()),
                [this] { return stopping_ || !queue_.empty() || !released_.empty(); });
   if (stopping_ && queue_.empty()) return false;
   uint64_t bytes = 0;
@@ -133,8 +146,10 @@ void Sequencer::Loop() {
     TakeReleased();
     MaybeReclaimStartupOrphans();
     if (!batch.empty() || !reclaim_queue_.empty()) RunBatch(batch);
+    MaybeCommitStore();
     MaybeCheckpoint(false);
   }
+  CommitStore();
   MaybeCheckpoint(true);
 }
 
@@ -163,7 +178,11 @@ bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots,
     now.emplace_back(std::move(s.reply), fs::Reply{});
     return false;
   }
-  StatusOr<fs::Reply> stored = fs::LookupStoredReply(*store_, s.session_id, s.request_id);
+  StatusOr<fs::Reply> stored = Status::NotFound("");
+  {
+    std::lock_guard<std::mutex> l(txn_mu_);  // a reply applied but not committed counts
+    stored = fs::LookupStoredReply(*store_, s.session_id, s.request_id, open_txn_.txn());
+  }
   if (seeded::Planted(seeded::Bug::kApplyNotIdempotent)) stored = Status::NotFound("seeded bug");
   if (stored.ok()) {
     LOG_INFO("mds", "session %016llx request %llu: resent, answered from the exactly-once table",
@@ -214,13 +233,8 @@ void Sequencer::AddReclaims(std::vector<Slot>& slots) {
 void Sequencer::CommitSlots(std::vector<Slot>& slots) {
   std::vector<fs::JournaledOp> ops = JournalSlots(slots);
   std::vector<fs::ApplyResult> results;
-  const uint64_t apply_start_ns = options_.metrics ? env_->NowMonotonicNanos() : 0;
-  Status st = fs::ApplyBatch(*store_, ops, &results);
-  if (options_.metrics) options_.metrics->ObserveApplyNanos(env_->NowMonotonicNanos() - apply_start_ns);
-  if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
-  if (!st.ok()) FailStop("apply", st);
+  ApplyToStore(ops, &results);
   assert(results.size() == slots.size());
-  if (options_.after_apply) options_.after_apply(ops);
   for (size_t i = 0; i < results.size(); i++) {
     // A skipped record was not applied now: answering it would be a lie.
     if (results[i].skipped) FailStop("apply", Status::Corruption("record at lsn " + std::to_string(ops[i].lsn) +
@@ -233,10 +247,65 @@ void Sequencer::CommitSlots(std::vector<Slot>& slots) {
   }
   if (options_.metrics) options_.metrics->applied_lsn->Set(static_cast<double>(ops.back().lsn));
   records_since_checkpoint_ += slots.size();
+  if (options_.store_commit_interval_ms == 0) CommitStore();
   for (size_t i = 0; i < slots.size(); i++) {
     NoteOrphans(results[i].orphaned);
     for (ReplyFn& fn : slots[i].waiters) fn(results[i].reply);
   }
+}
+
+// Applies a durable batch into the open transaction (a fresh one when it
+// would take the open one past its bounds).
+void Sequencer::ApplyToStore(std::span<const fs::JournaledOp> ops, std::vector<fs::ApplyResult>* results) {
+  uint64_t bytes = 0;
+  for (const fs::JournaledOp& op : ops) bytes += SubmissionBytes(op.rec.req);
+  if (uncommitted_records_ > 0 && (uncommitted_records_ + ops.size() > options_.store_commit_records ||
+                                   uncommitted_bytes_ + bytes > options_.store_commit_bytes)) {
+    CommitStore();
+  }
+  const uint64_t apply_start_ns = options_.metrics ? env_->NowMonotonicNanos() : 0;
+  Status st;
+  {
+    std::lock_guard<std::mutex> l(txn_mu_);
+    st = open_txn_.Apply(ops, results);
+  }
+  if (options_.metrics) options_.metrics->ObserveApplyNanos(env_->NowMonotonicNanos() - apply_start_ns);
+  if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
+  if (!st.ok()) FailStop("apply", st);
+  if (uncommitted_records_ == 0) first_uncommitted_ns_ = env_->NowMonotonicNanos();
+  uncommitted_records_ += ops.size();
+  uncommitted_bytes_ += bytes;
+  if (options_.after_commit) uncommitted_ops_.insert(uncommitted_ops_.end(), ops.begin(), ops.end());
+}
+
+// Commits the open transaction: from here on read transactions see it.
+void Sequencer::CommitStore() {
+  if (uncommitted_records_ == 0) return;
+  Status st;
+  {
+    std::lock_guard<std::mutex> l(txn_mu_);
+    st = open_txn_.Commit();
+  }
+  if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
+  if (!st.ok()) FailStop("metadata store commit", st);
+  uncommitted_records_ = 0;
+  uncommitted_bytes_ = 0;
+  if (options_.after_commit) {
+    options_.after_commit(uncommitted_ops_);
+    uncommitted_ops_.clear();
+  }
+}
+
+void Sequencer::MaybeCommitStore() {
+  if (uncommitted_records_ > 0 && UntilCommitDue().count() == 0) CommitStore();
+}
+
+// How long the open transaction may stay open (100 ms when none is).
+std::chrono::nanoseconds Sequencer::UntilCommitDue() const {
+  if (uncommitted_records_ == 0) return std::chrono::milliseconds(100);
+  const uint64_t due = first_uncommitted_ns_ + uint64_t{options_.store_commit_interval_ms} * 1000000;
+  const uint64_t now = env_->NowMonotonicNanos();
+  return std::chrono::nanoseconds(due > now ? due - now : 0);
 }
 
 void Sequencer::NoteOrphans(const std::vector<fs::Ino>& orphaned) {
@@ -288,6 +357,7 @@ void Sequencer::MaybeCheckpoint(bool force) {
   bool due = records_since_checkpoint_ >= options_.checkpoint_records ||
              now - last_checkpoint_ns_ >= uint64_t{options_.checkpoint_interval_ms} * 1000000;
   if (records_since_checkpoint_ == 0 || !(due || force)) return;
+  CommitStore();
   uint64_t lsn = applied_lsn();
   Status st = store_->Sync();
   if (!st.ok()) FailStop("metadata store sync", st);

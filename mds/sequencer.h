@@ -13,9 +13,21 @@
 //   3. journal AppendBatch: one write + one fdatasync, only while this MDS's
 //      lease is fresh, and followed by the fence check (mds/election.h): a
 //      deposed MDS exits before anything of the batch is applied or answered;
-//   4. fs::ApplyBatch: one LMDB transaction;
+//   4. fs::OpenTxn::Apply: into the store's open write transaction;
 //   5. replies (ReplyFn only queues the frame on its connection: no network
 //      I/O ever happens on this thread, mds/server.h).
+// Deferred store commit: the write transaction stays open across batches and
+// is committed (one fdatasync of data.mdb) only when it is
+// store_commit_interval_ms old, holds store_commit_records records or
+// store_commit_bytes of requests, at a checkpoint and at stop. So a group
+// commit costs one fdatasync on the reply path (the journal's), not two. The
+// journal already makes every replied batch durable: a crash loses only the
+// uncommitted transaction, and the next start replays it (the store's
+// applied_lsn is written in the same transaction as the changes). Meanwhile
+// every read of the store that must see what was replied goes through the
+// open transaction, under txn_mu_: Query (from the connection threads) and
+// the exactly-once lookup; with nothing open, Query uses a read transaction
+// of its own, concurrently.
 // kRelease is not queued here: the connection thread handles it (with kOpen,
 // in frame order) and calls NoteReleased. An orphan is reclaimed only after
 // OpenTable::TryMarkReclaiming succeeded; orphans that appear before the
@@ -33,6 +45,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -65,8 +78,10 @@ struct Submission {
   ReplyFn reply;  // called once, from the sequencer thread
 };
 
-// What a queued submission counts against max_queue_bytes.
+// What a queued submission counts against max_queue_bytes (and a request
+// against store_commit_bytes).
 size_t SubmissionBytes(const Submission& s);
+size_t SubmissionBytes(const fs::Request& r);
 
 struct SequencerOptions {
   uint32_t max_batch_records = 1024;
@@ -83,10 +98,16 @@ struct SequencerOptions {
   std::function<void()> after_durable;  // exits the process if this MDS was deposed
   // Lowers a checkpoint's trim LSN to what every live standby has synced.
   std::function<uint64_t(uint64_t)> trim_limit;
+  // Deferred store commit (above); store_commit_interval_ms = 0 commits
+  // every batch before its replies.
+  uint32_t store_commit_interval_ms = 50;
+  uint64_t store_commit_records = 16384;
+  uint64_t store_commit_bytes = 64ull << 20;
   // Observers for the crash-torture harness (torture/): called on the
-  // sequencer thread right after a batch's LMDB transaction committed (before
+  // sequencer thread right after the store's transaction committed, with
+  // every op it held (with store_commit_interval_ms = 0: one batch, before
   // its replies), and right after a checkpoint forced the store to disk.
-  std::function<void(std::span<const fs::JournaledOp>)> after_apply;
+  std::function<void(std::span<const fs::JournaledOp>)> after_commit;
   std::function<void()> after_store_sync;
   // Optional (mds/metrics.h): apply latency, applied and durable LSN,
   // checkpoints. Unset, the sequencer reads no clock for it.
@@ -106,8 +127,12 @@ class Sequencer {
   void Submit(Submission s);
   // A connection thread dropped the last holder of ino.
   void NoteReleased(fs::Ino ino);
-  // Finishes the batch in flight, answers nothing more, joins the thread.
+  // Finishes the batch in flight, answers nothing more, commits the store,
+  // joins the thread.
   void Stop();
+  // Serves a query (fs::IsQuery, and kOpen's check) so that it sees every
+  // replied mutation: from the open transaction if there is one.
+  fs::Reply Query(const fs::Request& req);
 
   uint64_t applied_lsn() const;
   uint64_t durable_lsn() const { return journal_->durable_lsn(); }
@@ -127,6 +152,10 @@ class Sequencer {
   void TakeReleased();
   bool TakeBatch(std::vector<Submission>& batch);
   void MaybeReclaimStartupOrphans();
+  void ApplyToStore(std::span<const fs::JournaledOp> ops, std::vector<fs::ApplyResult>* results);
+  void CommitStore();
+  void MaybeCommitStore();
+  std::chrono::nanoseconds UntilCommitDue() const;
   void MaybeCheckpoint(bool force);
   [[noreturn]] void FailStop(const char* what, const Status& s);
 
@@ -146,7 +175,16 @@ class Sequencer {
   uint64_t applied_lsn_ = 0;      // GUARDED_BY(mu_)
   std::thread thread_;
 
+  // The store's open write transaction: used by the sequencer thread and by
+  // Query, always under txn_mu_ (LMDB transactions are not thread-safe).
+  std::mutex txn_mu_;
+  fs::OpenTxn open_txn_;  // GUARDED_BY(txn_mu_)
+
   // Sequencer-thread state.
+  uint64_t uncommitted_records_ = 0;
+  uint64_t uncommitted_bytes_ = 0;
+  uint64_t first_uncommitted_ns_ = 0;
+  std::vector<fs::JournaledOp> uncommitted_ops_;  // kept for after_commit only
   SpaceGuard space_;
   fs::Ino next_ino_ = 0;
   int64_t last_time_ns_ = 0;

@@ -364,7 +364,7 @@ Status MdsServer::HandleRequest(const std::shared_ptr<Conn>& c, const proto::Fra
     return Status::Ok();
   }
   if (fs::IsQuery(s.req.op)) {
-    reply(fs::Query(*store_, s.req));
+    reply(sequencer_->Query(s.req));
     return Status::Ok();
   }
   s.session_id = c->session_id;
@@ -385,7 +385,7 @@ fs::Reply MdsServer::HandleOpen(uint64_t session_id, const fs::Request& req) {
     gone.err = ENOENT;  // being reclaimed: unlinked and closed everywhere
     return gone;
   }
-  fs::Reply rep = fs::Query(*store_, req);
+  fs::Reply rep = sequencer_->Query(req);
   if (rep.err != 0 && !was_open) {
     if (opens_->Release(session_id, req.ino)) sequencer_->NoteReleased(req.ino);
   }

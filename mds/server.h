@@ -7,8 +7,9 @@
 // sequencer's replies only queue a frame, so a client that stops reading
 // stalls only its own writer; once more than 64 MiB are queued for it the
 // connection is closed (the client reconnects and re-sends; exactly-once
-// answers what was applied). Queries are served on the reader thread from an
-// LMDB read transaction (fs::Query); kOpen and kRelease too, synchronously and
+// answers what was applied). Queries are served on the reader thread by
+// Sequencer::Query (through its open write transaction while that holds
+// uncommitted changes, else from an LMDB read transaction); kOpen and kRelease too, synchronously and
 // in frame order (mds/open_table.h); mutations and kFsync go to the
 // Sequencer. A connection must say HELLO within 10 s. A HELLO that re-opens a
 // session supersedes the session's older connection: it is shut down and

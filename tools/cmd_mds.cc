@@ -55,6 +55,11 @@ const char* kHelp =
     "  --checkpoint-interval-ms N\n"
     "        checkpoint (store sync and journal trim) at most this often\n"
     "        (default 30000)\n"
+    "  --store-commit-ms N\n"
+    "        commit the metadata store at most N ms after a change, 0..60000;\n"
+    "        replies wait only for the journal, which already makes them\n"
+    "        durable; 0 commits (and syncs) the store before every reply\n"
+    "        (default 50)\n"
     "  --orphan-grace-ms N\n"
     "        reclaim files a crash left unlinked but open after N ms\n"
     "        (default 30000)\n"
@@ -98,7 +103,7 @@ int UsageError(const std::string& why) { return tools::UsageError("mds", why, kU
 }  // namespace
 
 int CmdMds(int argc, char** argv, int first) {
-  Args a({"--wait", "--exclusive", "--help", "-h"}, {"--listen", "--name", "--lease-ms", "--checkpoint-interval-ms", "--orphan-grace-ms", "--log-level", "--min-free-bytes",
+  Args a({"--wait", "--exclusive", "--help", "-h"}, {"--listen", "--name", "--lease-ms", "--checkpoint-interval-ms", "--store-commit-ms", "--orphan-grace-ms", "--log-level", "--min-free-bytes",
                                       "--min-free-percent", "--metrics"});
   if (!a.Parse(argc, argv, first)) return UsageError(a.error());
   if (a.Has("--help") || a.Has("-h")) {
@@ -123,6 +128,10 @@ int CmdMds(int argc, char** argv, int first) {
   if (auto v = a.Get("--checkpoint-interval-ms")) {
     if (!ParseU64(*v, &n) || n > UINT32_MAX) return fprintf(stderr, "baton mds: bad --checkpoint-interval-ms\n"), 2;
     o.checkpoint_interval_ms = static_cast<uint32_t>(n);
+  }
+  if (auto v = a.Get("--store-commit-ms")) {
+    if (!ParseU64(*v, &n) || n > 60000) return fprintf(stderr, "baton mds: bad --store-commit-ms (0..60000)\n"), 2;
+    o.store_commit_interval_ms = static_cast<uint32_t>(n);
   }
   if (auto v = a.Get("--orphan-grace-ms")) {
     if (!ParseU64(*v, &n) || n > UINT32_MAX) return fprintf(stderr, "baton mds: bad --orphan-grace-ms\n"), 2;

@@ -87,6 +87,9 @@ mds::SequencerOptions BaseSequencerOptions(const std::string& volume_path, uint6
   mds::SequencerOptions so;
   so.checkpoint_records = checkpoint_records;
   so.checkpoint_interval_ms = 1u << 30;  // never by time: runs must be reproducible
+  // Commit the store every batch, before its replies: the harness snapshots
+  // the store at each commit and reads it after each reply.
+  so.store_commit_interval_ms = 0;
   so.orphan_grace_ms = 0;
   so.volume_path = volume_path;
   so.min_free_bytes = 0;
@@ -234,7 +237,7 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
 
   Status hook_error;
   mds::SequencerOptions so = BaseSequencerOptions(work_, o_.checkpoint_records);
-  so.after_apply = [&](std::span<const fs::JournaledOp> ops) {
+  so.after_commit = [&](std::span<const fs::JournaledOp> ops) {
     const size_t snap = live->snapshots.size();
     env.Mark(Marker::kCommit, snap);
     std::string dir = NewDir("snap");
