@@ -214,17 +214,11 @@ int AwaitChild(pid_t child, int fd) {
 }  // namespace
 
 int RunMount(int argc, char** argv, int first) {
-  for (int i = first; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(kMountUsage, stdout);
-      return 0;
-    }
-  }
   const char* self = strrchr(argv[0], '/');
   const bool helper = strcmp(self ? self + 1 : argv[0], "mount.baton") == 0;
   StatusOr<MountConfig> parsed = ParseMountArgs(argc, argv, first, helper);
   if (!parsed.ok()) {
-    fprintf(stderr, "baton mount: %s\n\n%s", parsed.status().message().c_str(), kMountUsage);
+    fprintf(stderr, "baton mount: %s (see baton mount --help)\n", parsed.status().message().c_str());
     return 1;
   }
   MountConfig cfg = *parsed;

@@ -8,38 +8,6 @@
 
 namespace baton::fuse {
 
-const char* const kMountUsage =
-    "usage: baton mount ADDR:PORT[,ADDR:PORT...] MOUNTPOINT [-f] [-o OPTION[,OPTION...]]\n"
-    "       mount.baton ADDR:PORT[,...] MOUNTPOINT [-sfnv] [-o OPTIONS]   (called by mount -t baton;\n"
-    "                   there -f is mount(8)'s \"fake\": check everything, mount nothing)\n"
-    "\n"
-    "Mounts BatonFS through FUSE. Waits up to connect_timeout for an MDS, mounts,\n"
-    "then runs in the background (unless -f). End it with umount or fusermount3 -u.\n"
-    "\n"
-    "  -f                    stay in the foreground, log to stderr\n"
-    "  -d, -o debug          foreground, and log every FUSE request\n"
-    "  -o allow_other        let users other than the mounter in (multi-user servers)\n"
-    "  -o default_permissions  accepted; always on: the kernel checks permissions from\n"
-    "                        its cached attributes, and the MDS checks them again\n"
-    "  -o ro | rw            read-only or read-write (rw)\n"
-    "  -o attr_timeout=SEC   kernel attribute cache lifetime (1)\n"
-    "  -o entry_timeout=SEC  kernel name cache lifetime (1)\n"
-    "  -o negative_timeout=SEC  cache of 'no such name' answers (0)\n"
-    "  -o connect_timeout=SEC   give up mounting after this long without an MDS (10)\n"
-    "  -o failover_timeout=SEC  fail calls with EIO once no MDS has been reachable for\n"
-    "                        this long (default: wait forever, like an NFS hard mount)\n"
-    "  -o writeback_cache    let the kernel gather writes in its page cache; a write is\n"
-    "                        then durable at fsync/close, not when write(2) returns\n"
-    "  -o max_threads=N      FUSE worker threads (16)\n"
-    "  -o log=/PATH          append the background daemon's log to PATH (default: none;\n"
-    "                        with -f the log goes to stderr)\n"
-    "  -o nonempty           allow mounting over a non-empty directory\n"
-    "  -o suid|nosuid, dev|nodev, exec|noexec, atime|noatime, sync|async, dirsync\n"
-    "                        generic mount flags, passed to the kernel (FUSE's default\n"
-    "                        is nosuid,nodev)\n"
-    "  accepted and ignored: defaults auto noauto nofail user nouser users _netdev\n"
-    "                        relatime x-* comment=*\n";
-
 namespace {
 
 bool IsIgnored(std::string_view k) {

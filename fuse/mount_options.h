@@ -42,6 +42,4 @@ StatusOr<MountConfig> ParseMountArgs(int argc, char** argv, int first, bool as_m
 // Applies one comma-separated -o list to cfg (exposed for tests).
 Status ApplyMountOptions(const std::string& list, MountConfig* cfg);
 
-extern const char* const kMountUsage;
-
 }  // namespace baton::fuse
