@@ -94,8 +94,12 @@ TempDir::~TempDir() {
   if (slot_ >= 0) g_dir_used[slot_].store(false);
 }
 
-MdsChild::MdsChild(std::string baton_bin, std::string volume, std::string log_path)
-    : bin_(std::move(baton_bin)), volume_(std::move(volume)), log_path_(std::move(log_path)) {}
+MdsChild::MdsChild(std::string baton_bin, std::string volume, std::string log_path,
+                   std::vector<std::string> extra_args)
+    : bin_(std::move(baton_bin)),
+      volume_(std::move(volume)),
+      log_path_(std::move(log_path)),
+      extra_args_(std::move(extra_args)) {}
 
 MdsChild::~MdsChild() { Kill(); }
 
@@ -111,6 +115,11 @@ bool MdsChild::Start(int timeout_ms, std::string* error) {
   Kill();
   address_ = FreeLocalAddress();
   if (address_.empty()) return *error = "no free loopback port", false;
+  std::vector<std::string> args = {bin_, "mds", volume_, "--listen", address_, "--log-level", "warn"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) return *error = std::string("fork: ") + std::strerror(errno), false;
@@ -119,8 +128,7 @@ bool MdsChild::Start(int timeout_ms, std::string* error) {
     if (::getppid() != parent) ::_exit(126);
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (log >= 0) ::dup2(log, 2);
-    ::execl(bin_.c_str(), bin_.c_str(), "mds", volume_.c_str(), "--listen", address_.c_str(), "--log-level",
-            "warn", static_cast<char*>(nullptr));
+    ::execv(bin_.c_str(), argv.data());
     ::_exit(127);
   }
   g_mds_pid.store(pid_);

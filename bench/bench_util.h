@@ -38,7 +38,9 @@ class TempDir {
 // (PR_SET_PDEATHSIG) and is killed and reaped by the destructor.
 class MdsChild {
  public:
-  MdsChild(std::string baton_bin, std::string volume, std::string log_path);
+  // extra_args are appended to `baton mds VOLUME --listen ADDR --log-level warn`.
+  MdsChild(std::string baton_bin, std::string volume, std::string log_path,
+           std::vector<std::string> extra_args = {});
   ~MdsChild();
   MdsChild(const MdsChild&) = delete;
   MdsChild& operator=(const MdsChild&) = delete;
@@ -50,6 +52,7 @@ class MdsChild {
 
  private:
   std::string bin_, volume_, log_path_, address_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
 };
 

@@ -38,7 +38,9 @@ const char* kHelp =
     "  --clients LIST       client counts for the metadata section (default 1,4,16)\n"
     "  --sections LIST      comma list of meta,fsync,replay (default all)\n"
     "  --quick              smoke run: 2000 ops, 200 fsync ops, 20000 replay records\n"
-    "  --json FILE          also write the results as JSON\n";
+    "  --json FILE          also write the results as JSON\n"
+    "  --mds-arg ARG        pass ARG to `baton mds` (repeat for more; e.g.\n"
+    "                       --mds-arg --store-commit-ms --mds-arg 0)\n";
 
 struct Options {
   uint64_t ops = 100000;
@@ -48,6 +50,7 @@ struct Options {
   std::string baton;
   std::string sections = "meta,fsync,replay";
   std::vector<int> clients = {1, 4, 16};
+  std::vector<std::string> mds_args;
   std::string json;
   std::string command;
 };
@@ -103,6 +106,7 @@ int ParseArgs(int argc, char** argv, Options* o) {
     else if (a == "--sections") o->sections = v;
     else if (a == "--clients") ok = ParseClients(v, &o->clients);
     else if (a == "--json") o->json = v;
+    else if (a == "--mds-arg") o->mds_args.push_back(v);
     else ok = false;
     if (!ok) return fprintf(stderr, "baton_bench: bad option %s %s\n%s", a.c_str(), v, kHelp), 2;
     i++;
@@ -165,7 +169,7 @@ void RunMdsSections(Bench& b, const std::string& root) {
   std::string vol = root + "/vol", local = root + "/local";
   // mkfs with the same binary that serves, so a stale build cannot mismatch formats.
   bool made = RunBaton(b.opt.baton, {"mkfs", vol, "--meta-map", "4G", "-q"}, root + "/mds.log");
-  MdsChild mds(b.opt.baton, vol, root + "/mds.log");
+  MdsChild mds(b.opt.baton, vol, root + "/mds.log", b.opt.mds_args);
   std::string err = made ? "" : "baton mkfs failed: " + FileTail(root + "/mds.log", 2000);
   if (!made || ::mkdir(local.c_str(), 0755) != 0 || !mds.Start(30000, &err)) {
     b.failed = true;
