@@ -29,6 +29,12 @@ size_t SubmissionBytes(const fs::Request& r) {
 
 size_t SubmissionBytes(const Submission& s) { return SubmissionBytes(s.req); }
 
+size_t StoreBytes(const fs::Request& r) {
+  // An allocating fallocate writes up to 64 MiB of chunks (fs/apply_data.cc).
+  const uint64_t allocated = r.op == fs::Op::kFallocate ? std::min<uint64_t>(r.length, 64ull << 20) : 0;
+  return SubmissionBytes(r) + allocated;
+}
+
 Sequencer::Sequencer(Env* env, fs::MetaStore* store, journal::Journal* journal, OpenTable* opens,
                      const SequencerOptions& options)
     : env_(env),
@@ -39,7 +45,12 @@ Sequencer::Sequencer(Env* env, fs::MetaStore* store, journal::Journal* journal, 
       open_txn_(*store),
       space_(env, options.volume_path, options.min_free_bytes, options.min_free_percent) {}
 
-Sequencer::~Sequencer() { Stop(); }
+Sequencer::~Sequencer() {
+  Stop();
+  // The loop commits before it ends; an abort here would run on a thread
+  // that does not own LMDB's writer lock.
+  assert(open_txn_.txn() == nullptr);
+}
 
 Status Sequencer::Start() {
   BATON_ASSIGN_OR_RETURN(fs::StoreState st, store_->ReadState());
@@ -100,6 +111,11 @@ fs::Reply Sequencer::Query(const fs::Request& req) {
 uint64_t Sequencer::applied_lsn() const {
   std::lock_guard<std::mutex> l(mu_);
   return applied_lsn_;
+}
+
+void Sequencer::StoreFailStop(const char* what, const Status& s) {
+  if (s.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
+  FailStop(what, s);
 }
 
 void Sequencer::FailStop(const char* what, const Status& s) {
@@ -258,20 +274,24 @@ void Sequencer::CommitSlots(std::vector<Slot>& slots) {
 // would take the open one past its bounds).
 void Sequencer::ApplyToStore(std::span<const fs::JournaledOp> ops, std::vector<fs::ApplyResult>* results) {
   uint64_t bytes = 0;
-  for (const fs::JournaledOp& op : ops) bytes += SubmissionBytes(op.rec.req);
+  for (const fs::JournaledOp& op : ops) bytes += StoreBytes(op.rec.req);
+  // A batch that would take the open transaction past its bounds goes into a
+  // fresh one: only there can a batch too large for one transaction be split
+  // (fs::OpenTxn::Apply).
   if (uncommitted_records_ > 0 && (uncommitted_records_ + ops.size() > options_.store_commit_records ||
                                    uncommitted_bytes_ + bytes > options_.store_commit_bytes)) {
     CommitStore();
   }
   const uint64_t apply_start_ns = options_.metrics ? env_->NowMonotonicNanos() : 0;
-  Status st;
   {
     std::lock_guard<std::mutex> l(txn_mu_);
-    st = open_txn_.Apply(ops, results);
+    Status st = open_txn_.Apply(ops, results);
+    // Fail-stop still holding txn_mu_: the transaction, and with it replied
+    // batches, is gone, and no query may answer from the older committed
+    // store meanwhile.
+    if (!st.ok()) StoreFailStop("apply", st);
   }
   if (options_.metrics) options_.metrics->ObserveApplyNanos(env_->NowMonotonicNanos() - apply_start_ns);
-  if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
-  if (!st.ok()) FailStop("apply", st);
   if (uncommitted_records_ == 0) first_uncommitted_ns_ = env_->NowMonotonicNanos();
   uncommitted_records_ += ops.size();
   uncommitted_bytes_ += bytes;
@@ -281,13 +301,11 @@ void Sequencer::ApplyToStore(std::span<const fs::JournaledOp> ops, std::vector<f
 // Commits the open transaction: from here on read transactions see it.
 void Sequencer::CommitStore() {
   if (uncommitted_records_ == 0) return;
-  Status st;
   {
     std::lock_guard<std::mutex> l(txn_mu_);
-    st = open_txn_.Commit();
+    Status st = open_txn_.Commit();
+    if (!st.ok()) StoreFailStop("metadata store commit", st);  // under txn_mu_, as in ApplyToStore
   }
-  if (st.code() == Code::kNoSpace) LogVolumeFull(options_.volume_path);
-  if (!st.ok()) FailStop("metadata store commit", st);
   uncommitted_records_ = 0;
   uncommitted_bytes_ = 0;
   if (options_.after_commit) {

@@ -78,10 +78,12 @@ struct Submission {
   ReplyFn reply;  // called once, from the sequencer thread
 };
 
-// What a queued submission counts against max_queue_bytes (and a request
-// against store_commit_bytes).
+// What a queued submission counts against max_queue_bytes.
 size_t SubmissionBytes(const Submission& s);
 size_t SubmissionBytes(const fs::Request& r);
+// What an op counts against store_commit_bytes: its request bytes plus the
+// chunks an allocating fallocate writes.
+size_t StoreBytes(const fs::Request& r);
 
 struct SequencerOptions {
   uint32_t max_batch_records = 1024;
@@ -102,7 +104,7 @@ struct SequencerOptions {
   // every batch before its replies.
   uint32_t store_commit_interval_ms = 50;
   uint64_t store_commit_records = 16384;
-  uint64_t store_commit_bytes = 64ull << 20;
+  uint64_t store_commit_bytes = 64ull << 20;  // of StoreBytes
   // Observers for the crash-torture harness (torture/): called on the
   // sequencer thread right after the store's transaction committed, with
   // every op it held (with store_commit_interval_ms = 0: one batch, before
@@ -158,6 +160,7 @@ class Sequencer {
   std::chrono::nanoseconds UntilCommitDue() const;
   void MaybeCheckpoint(bool force);
   [[noreturn]] void FailStop(const char* what, const Status& s);
+  [[noreturn]] void StoreFailStop(const char* what, const Status& s);  // logs a full volume first
 
   Env* env_;
   fs::MetaStore* store_;

@@ -148,3 +148,28 @@ BOOST_AUTO_TEST_CASE(batch_of_the_largest_allocations_applies) {
   BOOST_TEST(fs.store().ReadState()->applied_lsn == ops.back().lsn);
   RequireClean(fs.store());
 }
+
+// The same largest allocations applied by the MDS's deferred commit: into an
+// open transaction that already holds another batch (fs::OpenTxn), readable
+// through it before the commit, and in the store after it.
+BOOST_AUTO_TEST_CASE(open_transaction_takes_the_largest_allocations_after_another_batch) {
+  Fs fs(4096, 4ull << 30);
+  std::vector<Ino> files;
+  for (int i = 0; i < 5; i++) files.push_back(fs.Mknod(kRootIno, "big" + std::to_string(i)).attr.ino);
+  OpenTxn txn(fs.store());
+  std::vector<ApplyResult> res;
+  std::vector<JournaledOp> first = {fs.StampOp(Request{.op = Op::kMkdir, .parent = kRootIno, .name = "d", .mode = 0755})};
+  BOOST_REQUIRE(txn.Apply(first, &res).ok());
+  std::vector<JournaledOp> ops;
+  for (Ino f : files) ops.push_back(fs.StampOp(Fallocate(f, 0, 0, 64 * kMiB)));
+  baton::Status st = txn.Apply(ops, &res);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
+  BOOST_REQUIRE(txn.txn() != nullptr);  // still the one open transaction
+  BOOST_TEST(Query(fs.store(), Request{.op = Op::kGetattr, .ino = files[4]}, txn.txn()).attr.size == 64 * kMiB);
+  BOOST_TEST(fs.Getattr(files[4]).attr.size == 0u);  // a read transaction sees the committed store
+  BOOST_REQUIRE(txn.Commit().ok());
+  for (Ino f : files) BOOST_TEST(fs.Getattr(f).attr.size == 64 * kMiB);
+  BOOST_TEST(fs.Lookup(kRootIno, "d").err == 0);
+  BOOST_TEST(fs.store().ReadState()->applied_lsn == ops.back().lsn);
+  RequireClean(fs.store());
+}

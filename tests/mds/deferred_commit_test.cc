@@ -127,9 +127,10 @@ BOOST_AUTO_TEST_CASE(the_open_transaction_commits_before_it_outgrows_its_record_
 
 BOOST_AUTO_TEST_CASE(an_idle_open_transaction_commits_after_the_interval) {
   mds::SequencerOptions so;
-  so.store_commit_interval_ms = 200;
+  so.store_commit_interval_ms = 1000;
   Rig r(so);
   BOOST_REQUIRE(r.Call(1, MkdirReq(fs::kRootIno, "a")).err == 0);
+  BOOST_TEST(r.CommittedLookup("a") == ENOENT);  // not at once: it waits for the interval
   // No further request arrives: the interval alone must commit it.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (r.CommittedLookup("a") != 0 && std::chrono::steady_clock::now() < deadline) {
