@@ -21,7 +21,8 @@ const char* kHelp =
     "  baton torture [--seed N] [--states N]\n"
     "                [--model prefix|realistic|adversarial|all]\n"
     "                [--workload ace1|ace2|ace3|random] [--long] [--shard K/N]\n"
-    "                [--dir DIR] [--recovery-every N] [--no-shrink] [--quiet]\n"
+    "                [--dir DIR] [--recovery-every N] [--store-commit-records N]\n"
+    "                [--no-shrink] [--quiet]\n"
     "\n"
     "DESCRIPTION\n"
     "  Runs BatonFS's write path (journal, group commit, apply into LMDB) in\n"
@@ -61,6 +62,11 @@ const char* kHelp =
     "  --recovery-every N\n"
     "        crash inside the recovery of one state in N (default 8; 2 with\n"
     "        the long run); those crashes are most of the states checked\n"
+    "  --store-commit-records N\n"
+    "        run the MDS's deferred store commit: replies before the store\n"
+    "        commits, a commit once the open transaction would pass N records\n"
+    "        (default 0: commit the store after every request, before its\n"
+    "        reply)\n"
     "  --no-shrink\n"
     "        report a failure without shrinking its workload\n"
     "  --quiet\n"
@@ -85,7 +91,7 @@ const char* kHelp =
 const char* kUsage =
     "usage: baton torture [--seed N] [--states N] [--model M] [--workload W]\n"
     "                     [--long] [--shard K/N] [--dir DIR] [--recovery-every N]\n"
-    "                     [--no-shrink] [--quiet]\n";
+    "                     [--store-commit-records N] [--no-shrink] [--quiet]\n";
 
 int UsageError(const std::string& why) { return tools::UsageError("torture", why, kUsage, 2); }
 
@@ -93,7 +99,8 @@ int UsageError(const std::string& why) { return tools::UsageError("torture", why
 
 int CmdTorture(int argc, char** argv, int first) {
   Args a({"--long", "--no-shrink", "--quiet", "--help", "-h"},
-         {"--seed", "--states", "--model", "--workload", "--shard", "--dir", "--recovery-every"});
+         {"--seed", "--states", "--model", "--workload", "--shard", "--dir", "--recovery-every",
+          "--store-commit-records"});
   if (!a.Parse(argc, argv, first)) return UsageError(a.error());
   if (a.Has("--help") || a.Has("-h")) return fputs(kHelp, stdout), 0;
   if (!a.positional().empty())
@@ -123,6 +130,10 @@ int CmdTorture(int argc, char** argv, int first) {
     o.shards = static_cast<uint32_t>(n);
   }
   if (auto v = a.Get("--dir")) o.work_dir = *v;
+  if (auto v = a.Get("--store-commit-records")) {
+    if (!ParseU64(*v, &o.store_commit_records) || o.store_commit_records > 1000000)
+      return fprintf(stderr, "baton torture: bad --store-commit-records %s (0..1000000)\n", v->c_str()), 2;
+  }
   if (auto v = a.Get("--recovery-every")) {
     uint64_t n = 0;
     if (!ParseU64(*v, &n) || n == 0 || n > 1000000)

@@ -83,13 +83,15 @@ std::string DescribeReply(const fs::Reply& r) {
          std::to_string(r.offset);
 }
 
-mds::SequencerOptions BaseSequencerOptions(const std::string& volume_path, uint64_t checkpoint_records) {
+mds::SequencerOptions BaseSequencerOptions(const std::string& volume_path, uint64_t checkpoint_records,
+                                           uint64_t store_commit_records = 0) {
   mds::SequencerOptions so;
   so.checkpoint_records = checkpoint_records;
   so.checkpoint_interval_ms = 1u << 30;  // never by time: runs must be reproducible
-  // Commit the store every batch, before its replies: the harness snapshots
-  // the store at each commit and reads it after each reply.
-  so.store_commit_interval_ms = 0;
+  // The store's commit (TortureOptions::store_commit_records): every batch
+  // before its replies, or deferred and bounded by records only.
+  so.store_commit_interval_ms = store_commit_records == 0 ? 0 : 1u << 30;
+  if (store_commit_records > 0) so.store_commit_records = store_commit_records;
   so.orphan_grace_ms = 0;
   so.volume_path = volume_path;
   so.min_free_bytes = 0;
@@ -236,7 +238,7 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
   BATON_ASSIGN_OR_RETURN(live->digest_at_lsn[live->base_lsn], fs::DigestStoreContents(*store));
 
   Status hook_error;
-  mds::SequencerOptions so = BaseSequencerOptions(work_, o_.checkpoint_records);
+  mds::SequencerOptions so = BaseSequencerOptions(work_, o_.checkpoint_records, o_.store_commit_records);
   so.after_commit = [&](std::span<const fs::JournaledOp> ops) {
     const size_t snap = live->snapshots.size();
     env.Mark(Marker::kCommit, snap);
@@ -263,8 +265,10 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
   uint64_t rid = 0;
   Status st;
   RefModel model;
+  // What a client sees: replied mutations, committed to the store or not.
+  const QueryFn live_query = [&seq](const fs::Request& q) { return seq.Query(q); };
   for (const Step& step : workload) {
-    const std::vector<fs::Request> reqs = ResolveStep(*store, step);
+    const std::vector<fs::Request> reqs = ResolveStep(live_query, step);
     const uint64_t first_id = rid + 1;
     for (const fs::Request& r : reqs) {
       const uint64_t id = ++rid;
@@ -276,7 +280,7 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
         break;
       }
       live->replies[id] = *rep;
-      StatusOr<std::string> view = NamespaceView(*store);
+      StatusOr<std::string> view = NamespaceView(live_query);
       if (!view.ok()) {
         st = view.status();
         break;
@@ -292,7 +296,7 @@ Status Harness::LiveRun(const std::vector<Step>& workload, Live* live) {
                             ", the reference model says " + std::to_string(want);
     }
     if (live->model_problem.empty()) {
-      StatusOr<std::string> view = NamespaceView(*store);
+      StatusOr<std::string> view = NamespaceView(live_query);
       if (!view.ok()) {
         st = view.status();
         break;
@@ -499,7 +503,7 @@ Status Harness::CheckPoint(const std::vector<Step>& workload, Live& live, size_t
         // The client re-sends the request it never got an answer to.
         mds::OpenTable opens;
         mds::Sequencer seq(r.mem.get(), r.store.get(), r.jnl.get(), &opens,
-                           BaseSequencerOptions(work_, o_.checkpoint_records));
+                           BaseSequencerOptions(work_, o_.checkpoint_records, o_.store_commit_records));
         Status s = seq.Start();
         StatusOr<fs::Reply> rep = s.ok() ? Call(seq, kSession, inflight, live.requests[inflight]) : StatusOr<fs::Reply>(s);
         seq.Stop();

@@ -59,6 +59,11 @@ struct TortureOptions {
   // workloads create and trim segments.
   uint64_t segment_bytes = 2048;
   uint64_t checkpoint_records = 3;
+  // The store's commit: 0 = after every batch, before its replies; N = the
+  // MDS's deferred commit (mds/sequencer.h), replies first and a commit once
+  // the open transaction would pass N records (never by time: runs must be
+  // reproducible). The live run then reads through the sequencer.
+  uint64_t store_commit_records = 0;
   bool verbose = false;
 };
 

@@ -55,6 +55,7 @@ int RunTorture(const RunOptions& o, std::ostream& out, RunSummary* summary) {
     to.recovery_levels = 3;
   }
   if (o.recovery_crash_every > 0) to.recovery_crash_every = o.recovery_crash_every;
+  to.store_commit_records = o.store_commit_records;
   Harness h(to);
   Status st = h.Prepare();
   if (!st.ok()) {
@@ -97,7 +98,9 @@ int RunTorture(const RunOptions& o, std::ostream& out, RunSummary* summary) {
         if (h.Run(small, &f2).ok() && !f2.empty()) rep += "  shrunk:\n" + f2[0].Describe();
       }
       rep += "  reproduce: baton torture --seed " + std::to_string(o.seed) + " --workload " + o.workload +
-             (o.long_run ? " --long" : "") + "\n";
+             (o.long_run ? " --long" : "") +
+             (o.store_commit_records > 0 ? " --store-commit-records " + std::to_string(o.store_commit_records) : "") +
+             "\n";
       sum.reproducer = rep;
       out << rep;
       break;

@@ -22,6 +22,7 @@ struct RunOptions {
   uint32_t shard = 0, shards = 1; // run workloads i with i % shards == shard
   bool shrink = true;
   int recovery_crash_every = 0;   // one level-1 state in N gets crashes inside its recovery (0: default 8, 2 with --long)
+  uint64_t store_commit_records = 0;  // TortureOptions::store_commit_records
   std::string work_dir;
   bool quiet = false;
 };

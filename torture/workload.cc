@@ -57,7 +57,7 @@ std::string Base(const std::string& p) {
 }
 
 // Resolves a path ("" = the root) by lookups; 0 if it does not resolve.
-fs::Ino Resolve(fs::MetaStore& store, const std::string& path) {
+fs::Ino Resolve(const QueryFn& query, const std::string& path) {
   fs::Ino ino = fs::kRootIno;
   size_t pos = 0;
   while (pos < path.size()) {
@@ -67,7 +67,7 @@ fs::Ino Resolve(fs::MetaStore& store, const std::string& path) {
     q.op = fs::Op::kLookup;
     q.parent = ino;
     q.name = name;
-    fs::Reply r = fs::Query(store, q);
+    fs::Reply r = query(q);
     if (r.err != 0) return 0;
     ino = r.attr.ino;
     if (slash == std::string::npos) break;
@@ -207,17 +207,23 @@ std::string StepData(const Step& s) {
   return d;
 }
 
-std::vector<fs::Request> ResolveStep(fs::MetaStore& store, const Step& s) {
+QueryFn StoreQuery(fs::MetaStore& store) {
+  return [&store](const fs::Request& q) { return fs::Query(store, q); };
+}
+
+std::vector<fs::Request> ResolveStep(fs::MetaStore& store, const Step& s) { return ResolveStep(StoreQuery(store), s); }
+
+std::vector<fs::Request> ResolveStep(const QueryFn& query, const Step& s) {
   fs::Request r;
   fs::Ino dir_ino = 0;  // for fsyncdir
   auto named = [&](const std::string& path, fs::Ino* parent, std::string* name) {
-    *parent = Resolve(store, Parent(path));
+    *parent = Resolve(query, Parent(path));
     *name = Base(path);
     return *parent != 0;
   };
   auto ino_of = [&](const std::string& path, fs::Ino* ino) {
-    *ino = Resolve(store, path);
-    dir_ino = Resolve(store, Parent(path));
+    *ino = Resolve(query, path);
+    dir_ino = Resolve(query, Parent(path));
     return *ino != 0;
   };
   fs::Ino file_ino = 0;
@@ -294,7 +300,9 @@ std::vector<fs::Request> ResolveStep(fs::MetaStore& store, const Step& s) {
   return out;
 }
 
-StatusOr<std::string> NamespaceView(fs::MetaStore& store) {
+StatusOr<std::string> NamespaceView(fs::MetaStore& store) { return NamespaceView(StoreQuery(store)); }
+
+StatusOr<std::string> NamespaceView(const QueryFn& query) {
   std::string out;
   std::vector<std::pair<std::string, fs::Ino>> todo{{"", fs::kRootIno}};
   while (!todo.empty()) {
@@ -306,7 +314,7 @@ StatusOr<std::string> NamespaceView(fs::MetaStore& store) {
       q.op = fs::Op::kReaddir;
       q.ino = dir;
       q.offset = cookie;
-      fs::Reply r = fs::Query(store, q);
+      fs::Reply r = query(q);
       if (r.err != 0) return Status::Corruption("readdir of /" + path + ": errno " + std::to_string(r.err));
       if (r.entries.empty()) break;
       for (const fs::DirEntry& e : r.entries) {
@@ -324,7 +332,7 @@ StatusOr<std::string> NamespaceView(fs::MetaStore& store) {
           fs::Request q2;
           q2.op = fs::Op::kReadlink;
           q2.ino = e.ino;
-          out += " -> " + fs::Query(store, q2).data;
+          out += " -> " + query(q2).data;
         }
         if (S_ISREG(a.mode)) {
           Checksummer sum(0);
@@ -334,7 +342,7 @@ StatusOr<std::string> NamespaceView(fs::MetaStore& store) {
             q2.ino = e.ino;
             q2.offset = off;
             q2.length = fs::kReadMaxBytes;
-            fs::Reply d = fs::Query(store, q2);
+            fs::Reply d = query(q2);
             if (d.err != 0) return Status::Corruption("read of /" + p + ": errno " + std::to_string(d.err));
             sum.Update(d.data);
           }
@@ -345,7 +353,7 @@ StatusOr<std::string> NamespaceView(fs::MetaStore& store) {
         fs::Request lx;
         lx.op = fs::Op::kListxattr;
         lx.ino = e.ino;
-        fs::Reply names = fs::Query(store, lx);
+        fs::Reply names = query(lx);
         size_t pos = 0;
         while (names.err == 0 && pos < names.data.size()) {
           size_t nul = names.data.find('\0', pos);
@@ -355,7 +363,7 @@ StatusOr<std::string> NamespaceView(fs::MetaStore& store) {
           gx.op = fs::Op::kGetxattr;
           gx.ino = e.ino;
           gx.name = n;
-          fs::Reply v = fs::Query(store, gx);
+          fs::Reply v = query(gx);
           char h[32];
           std::snprintf(h, sizeof h, "=%016llx", static_cast<unsigned long long>(Checksum64(v.data, 0)));
           out += " x:" + n + h;

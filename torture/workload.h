@@ -10,6 +10,8 @@
 // application would see fail with ENOENT at lookup: nothing is sent).
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -71,11 +73,17 @@ std::string StepData(const Step& s);
 // Empty when a path does not resolve. The persistence step, if any, is last
 // (a kFsync of the file, or of its directory for kFsyncDir).
 std::vector<fs::Request> ResolveStep(fs::MetaStore& store, const Step& s);
+// The same through any query path (e.g. mds::Sequencer::Query, which sees
+// what was applied but not yet committed to the store).
+using QueryFn = std::function<fs::Reply(const fs::Request&)>;
+QueryFn StoreQuery(fs::MetaStore& store);  // fs::Query: the committed store
+std::vector<fs::Request> ResolveStep(const QueryFn& query, const Step& s);
 
 // A canonical text of the namespace reachable from the root: every path with
 // its type, mode, owner, link count, size, times, data digest, symlink target
 // and xattrs. Two stores with equal views hold the same file system as an
 // application sees it (orphans and the exactly-once table aside).
 StatusOr<std::string> NamespaceView(fs::MetaStore& store);
+StatusOr<std::string> NamespaceView(const QueryFn& query);
 
 }  // namespace baton::torture
