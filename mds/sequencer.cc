@@ -4,6 +4,8 @@
 #include <cassert>
 #include <chrono>
 #include <cstdlib>
+#include <future>
+#include <memory>
 #include <map>
 #include <string>
 #include <utility>
@@ -106,6 +108,26 @@ fs::Reply Sequencer::Query(const fs::Request& req) {
   // Nothing uncommitted: every replied mutation is visible to a read
   // transaction, which runs concurrently with everything else.
   return fs::Query(*store_, req);
+}
+
+StatusOr<fs::Reply> Sequencer::Call(uint64_t session_id, uint64_t request_id, const fs::Request& req,
+                                    std::chrono::milliseconds timeout, const std::function<void()>& on_reply) {
+  auto promise = std::make_shared<std::promise<fs::Reply>>();
+  std::future<fs::Reply> fut = promise->get_future();
+  Submission s;
+  s.session_id = session_id;
+  s.request_id = request_id;
+  s.oldest_unreplied = request_id;
+  s.req = req;
+  s.reply = [promise, on_reply](const fs::Reply& r) {
+    if (on_reply) on_reply();
+    promise->set_value(r);
+  };
+  Submit(std::move(s));
+  if (fut.wait_for(timeout) != std::future_status::ready)
+    return Status::Timeout("no reply to request " + std::to_string(request_id) + " within " +
+                           std::to_string(timeout.count()) + " ms");
+  return fut.get();
 }
 
 uint64_t Sequencer::applied_lsn() const {

@@ -135,6 +135,12 @@ class Sequencer {
   // Serves a query (fs::IsQuery, and kOpen's check) so that it sees every
   // replied mutation: from the open transaction if there is one.
   fs::Reply Query(const fs::Request& req);
+  // Submits one request of (session, request_id) and waits up to timeout for
+  // its reply (kTimeout if none came); on_reply, if set, runs on the
+  // sequencer thread just before the reply is handed over. For in-process
+  // callers: the torture harness and tests.
+  StatusOr<fs::Reply> Call(uint64_t session_id, uint64_t request_id, const fs::Request& req,
+                           std::chrono::milliseconds timeout, const std::function<void()>& on_reply = nullptr);
 
   uint64_t applied_lsn() const;
   uint64_t durable_lsn() const { return journal_->durable_lsn(); }

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <map>
 #include <set>
 
@@ -102,21 +101,7 @@ mds::SequencerOptions BaseSequencerOptions(const std::string& volume_path, uint6
 // Sends one request through a sequencer and waits for its reply.
 StatusOr<fs::Reply> Call(mds::Sequencer& seq, uint64_t session, uint64_t rid, const fs::Request& req,
                          const std::function<void()>& on_reply = nullptr) {
-  auto promise = std::make_shared<std::promise<fs::Reply>>();
-  std::future<fs::Reply> fut = promise->get_future();
-  mds::Submission s;
-  s.session_id = session;
-  s.request_id = rid;
-  s.oldest_unreplied = rid;
-  s.req = req;
-  s.reply = [promise, on_reply](const fs::Reply& r) {
-    if (on_reply) on_reply();
-    promise->set_value(r);
-  };
-  seq.Submit(std::move(s));
-  if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-    return Status::Timeout("no reply to request " + std::to_string(rid) + " within 30 s");
-  return fut.get();
+  return seq.Call(session, rid, req, std::chrono::seconds(30), on_reply);
 }
 
 }  // namespace

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <future>
 #include <memory>
 #include <thread>
 
@@ -58,17 +57,9 @@ struct Rig {
   }
 
   fs::Reply Call(uint64_t request_id, const fs::Request& req) {
-    auto p = std::make_shared<std::promise<fs::Reply>>();
-    std::future<fs::Reply> f = p->get_future();
-    mds::Submission s;
-    s.session_id = kSession;
-    s.request_id = request_id;
-    s.oldest_unreplied = request_id;
-    s.req = req;
-    s.reply = [p](const fs::Reply& r) { p->set_value(r); };
-    seq->Submit(std::move(s));
-    BOOST_REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    return f.get();
+    StatusOr<fs::Reply> rep = seq->Call(kSession, request_id, req, std::chrono::seconds(30));
+    BOOST_REQUIRE_MESSAGE(rep.ok(), rep.status().ToString());
+    return *rep;
   }
 
   // What a read transaction of its own sees: the committed store.
@@ -179,15 +170,9 @@ BOOST_AUTO_TEST_CASE(a_crash_before_the_commit_loses_nothing_replied) {
     mds::Sequencer seq(Env::Default(), store->get(), jnl->get(), &opens, so);
     if (!seq.Start().ok()) std::_Exit(12);
     for (int i = 0; i < kDirs; i++) {
-      std::promise<int> done;
-      mds::Submission s;
-      s.session_id = kSession;
-      s.request_id = 1 + i;
-      s.oldest_unreplied = 1 + i;
-      s.req = MkdirReq(fs::kRootIno, "d" + std::to_string(i));
-      s.reply = [&done](const fs::Reply& rep) { done.set_value(rep.err); };
-      seq.Submit(std::move(s));
-      if (done.get_future().get() != 0) std::_Exit(13);
+      StatusOr<fs::Reply> rep = seq.Call(kSession, 1 + i, MkdirReq(fs::kRootIno, "d" + std::to_string(i)),
+                                         std::chrono::seconds(30));
+      if (!rep.ok() || rep->err != 0) std::_Exit(13);
       ssize_t n = ::write(p[1], "r", 1);  // replied
       (void)n;
     }
