@@ -184,30 +184,16 @@ Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vecto
   return Status::Ok();
 }
 
-OpenTxn::~OpenTxn() { Abort(); }
-
-void OpenTxn::Abort() {
-  if (txn_ != nullptr) mdb_txn_abort(txn_);
-  txn_ = nullptr;
-}
-
 Status OpenTxn::Apply(std::span<const JournaledOp> ops, std::vector<ApplyResult>* results) {
-  const bool fresh = txn_ == nullptr;
-  if (fresh) BATON_RETURN_IF_ERROR(LmdbStatus(mdb_txn_begin(Impl(store_).env(), nullptr, 0, &txn_), "mdb_txn_begin"));
+  const bool fresh = txn_.get() == nullptr;
+  if (fresh) BATON_RETURN_IF_ERROR(txn_.Begin(Impl(store_).env(), false));
   bool changed = false;
-  Status st = ApplyInTxn(store_, txn_, ops, results, &changed);
+  Status st = ApplyInTxn(store_, txn_.get(), ops, results, &changed);
   if (st.ok()) return st;
-  Abort();  // LMDB refuses every further use of a transaction that failed
+  txn_.Abort();  // LMDB refuses every further use of a transaction that failed
   // Alone in its transaction, a batch too large for one is split (ApplyBatch).
   if (fresh && st.IsTooLarge()) return ApplyBatch(store_, ops, results);
   return st;
-}
-
-Status OpenTxn::Commit() {
-  if (txn_ == nullptr) return Status::Ok();
-  int rc = mdb_txn_commit(txn_);
-  txn_ = nullptr;  // freed by LMDB whether or not the commit succeeded
-  return LmdbStatus(rc, "mdb_txn_commit");
 }
 
 }  // namespace baton::fs

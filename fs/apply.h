@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "fs/lmdb_txn.h"
 #include "fs/meta_store.h"
 #include "fs/ops.h"
 
@@ -47,23 +48,19 @@ Status ApplyBatch(MetaStore& store, std::span<const JournaledOp> ops, std::vecto
 // and every use of txn().
 class OpenTxn {
  public:
-  explicit OpenTxn(MetaStore& store) : store_(store) {}
-  ~OpenTxn();  // aborts what was not committed
-  OpenTxn(const OpenTxn&) = delete;
-  OpenTxn& operator=(const OpenTxn&) = delete;
+  explicit OpenTxn(MetaStore& store) : store_(store) {}  // its destructor aborts what was not committed
   // Begins a transaction if none is open. On a store error the transaction
   // is aborted, with everything applied to it since the last Commit; the
   // caller must then fail-stop (the journal holds those records). One
   // exception: a batch alone in its transaction that outgrows it is split
   // and committed as ApplyBatch does.
   Status Apply(std::span<const JournaledOp> ops, std::vector<ApplyResult>* results);
-  Status Commit();  // Ok with nothing open
-  void Abort();
-  MDB_txn* txn() const { return txn_; }  // null when none is open
+  Status Commit() { return txn_.get() != nullptr ? txn_.Commit() : Status::Ok(); }
+  MDB_txn* txn() const { return txn_.get(); }  // null when none is open
 
  private:
   MetaStore& store_;
-  MDB_txn* txn_ = nullptr;
+  LmdbTxn txn_;
 };
 
 // Serves a query (IsQuery(op)) from txn when given (a write transaction:

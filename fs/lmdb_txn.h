@@ -14,9 +14,7 @@ class LmdbTxn {
   LmdbTxn() = default;
   LmdbTxn(const LmdbTxn&) = delete;
   LmdbTxn& operator=(const LmdbTxn&) = delete;
-  ~LmdbTxn() {
-    if (txn_ != nullptr) mdb_txn_abort(txn_);
-  }
+  ~LmdbTxn() { Abort(); }
   Status Begin(MDB_env* env, bool read_only) {
     return LmdbStatus(mdb_txn_begin(env, nullptr, read_only ? MDB_RDONLY : 0, &txn_), "mdb_txn_begin");
   }
@@ -24,6 +22,10 @@ class LmdbTxn {
     int rc = mdb_txn_commit(txn_);
     txn_ = nullptr;  // freed by LMDB whether or not the commit succeeded
     return LmdbStatus(rc, "mdb_txn_commit");
+  }
+  void Abort() {
+    if (txn_ != nullptr) mdb_txn_abort(txn_);
+    txn_ = nullptr;
   }
   MDB_txn* get() const { return txn_; }
 

@@ -135,7 +135,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   svo.before_send = [&lease] { lease.WaitFresh(); };
   svo.on_newer_epoch = [&lease] { lease.CheckFence(); };  // exits if deposed
   svo.metrics = ctx.metrics;
-  MdsServer server(&store, &seq, &opens, svo);
+  MdsServer server(&seq, &opens, svo);
   // The heartbeat publishes what followers may apply: the applied LSN (every
   // applied record passed the fence check after its fsync).
   lease.StartHeartbeat([&seq, &server, addr, &lease] {

@@ -111,8 +111,8 @@ struct MdsServer::Conn {
   }
 };
 
-MdsServer::MdsServer(fs::MetaStore* store, Sequencer* sequencer, OpenTable* opens, const ServerOptions& options)
-    : store_(store), sequencer_(sequencer), opens_(opens), options_(options) {}
+MdsServer::MdsServer(Sequencer* sequencer, OpenTable* opens, const ServerOptions& options)
+    : sequencer_(sequencer), opens_(opens), options_(options) {}
 
 MdsServer::~MdsServer() { Stop(); }
 

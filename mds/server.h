@@ -62,7 +62,9 @@ struct ServerOptions {
 
 class MdsServer {
  public:
-  MdsServer(fs::MetaStore* store, Sequencer* sequencer, OpenTable* opens, const ServerOptions& options);
+  // Every read of the store goes through sequencer->Query (it alone knows
+  // what is applied but not yet committed), so the server holds no store.
+  MdsServer(Sequencer* sequencer, OpenTable* opens, const ServerOptions& options);
   ~MdsServer();
   Status Start();
   // Stops accepting, closes every connection, joins every thread.
@@ -86,7 +88,6 @@ class MdsServer {
   uint64_t NewSessionId();
   std::vector<std::string> MdsMap() const;
 
-  fs::MetaStore* store_;
   Sequencer* sequencer_;
   OpenTable* opens_;
   ServerOptions options_;
