@@ -481,7 +481,11 @@ BOOST_AUTO_TEST_CASE(info_decoder_randomized_mutations) {
     BOOST_REQUIRE_EQUAL(again.epoch, out.epoch);
   }
   BOOST_TEST_MESSAGE("decoded " << decoded << ", refused " << refused);
-  BOOST_CHECK_GT(decoded, 1000u);  // the valid-checksum cases mostly decode
+  // About a fifth of the 5,000 valid-checksum cases hold only well-formed
+  // lines and decode: ~1,050 +- 30 over seeds (998 with seed 748922616, which
+  // failed the old bound of 1,000). Half of that is ~18 standard deviations
+  // away, and still fails if the decoder refuses everything.
+  BOOST_CHECK_GT(decoded, 500u);
 }
 
 BOOST_AUTO_TEST_CASE(info_files_on_a_volume) {
