@@ -9,6 +9,7 @@
 // crash recovery.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,15 @@ class File {
   virtual Status PWrite(uint64_t offset, std::string_view data) = 0;
   // Reads up to n bytes at offset; fewer at end of file (not an error).
   virtual Status PRead(uint64_t offset, size_t n, std::string* out) const = 0;
+  // Reads up to n bytes at offset into the caller's memory: the count read,
+  // fewer at end of file. For big reads into a buffer the caller reuses (no
+  // zero-filling of a std::string first). The default goes through PRead.
+  virtual StatusOr<size_t> PReadInto(uint64_t offset, size_t n, char* buf) const {
+    std::string tmp;
+    BATON_RETURN_IF_ERROR(PRead(offset, n, &tmp));
+    std::copy(tmp.begin(), tmp.end(), buf);
+    return tmp.size();
+  }
   virtual Status Sync() = 0;      // fsync: data and metadata
   virtual Status DataSync() = 0;  // fdatasync: data and the size
   virtual Status Truncate(uint64_t size_bytes) = 0;

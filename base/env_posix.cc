@@ -54,9 +54,15 @@ class PosixFile final : public File {
 
   Status PRead(uint64_t offset, size_t n, std::string* out) const override {
     out->resize(n);
+    BATON_ASSIGN_OR_RETURN(size_t got, PReadInto(offset, n, out->data()));
+    out->resize(got);
+    return Status::Ok();
+  }
+
+  StatusOr<size_t> PReadInto(uint64_t offset, size_t n, char* buf) const override {
     size_t got = 0;
     while (got < n) {
-      ssize_t r = ::pread(fd_, out->data() + got, n - got, static_cast<off_t>(offset + got));
+      ssize_t r = ::pread(fd_, buf + got, n - got, static_cast<off_t>(offset + got));
       if (r < 0) {
         if (errno == EINTR) continue;
         return ErrnoStatus("read", path_, errno);
@@ -64,8 +70,7 @@ class PosixFile final : public File {
       if (r == 0) break;
       got += static_cast<size_t>(r);
     }
-    out->resize(got);
-    return Status::Ok();
+    return got;
   }
 
   Status Sync() override {

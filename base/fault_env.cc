@@ -33,6 +33,9 @@ class FaultFile final : public File {
     return target_->PWrite(offset, data);
   }
   Status PRead(uint64_t offset, size_t n, std::string* out) const override { return target_->PRead(offset, n, out); }
+  StatusOr<size_t> PReadInto(uint64_t offset, size_t n, char* buf) const override {
+    return target_->PReadInto(offset, n, buf);
+  }
   Status Sync() override {
     BATON_RETURN_IF_ERROR(env_->BeforeSync());
     BATON_RETURN_IF_ERROR(target_->Sync());

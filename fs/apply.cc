@@ -2,13 +2,42 @@
 // (applied_lsn in the same transaction) and the exactly-once table.
 #include "fs/apply.h"
 
+#include <algorithm>
+
 #include "fs/apply_internal.h"
 #include "fs/meta_store_impl.h"
 
 namespace baton::fs {
 
+Status ReadInode(ApplyCtx& c, Ino ino, InodeRec* out) {
+  if (auto it = c.inodes.find(ino); it != c.inodes.end()) {
+    *out = it->second.rec;
+    return Status::Ok();
+  }
+  BATON_RETURN_IF_ERROR(GetInode(c.t, ino, out));
+  c.inodes.emplace(ino, ApplyCtx::CachedInode{*out, false});
+  return Status::Ok();
+}
+
+Status FlushInodes(ApplyCtx& c) {
+  std::vector<const InodeRec*> dirty;
+  for (const auto& [ino, e] : c.inodes)
+    if (e.dirty) dirty.push_back(&e.rec);
+  std::sort(dirty.begin(), dirty.end(), [](const InodeRec* a, const InodeRec* b) { return a->attr.ino < b->attr.ino; });
+  for (const InodeRec* r : dirty) BATON_RETURN_IF_ERROR(PutInode(c.t, *r, &c.scratch));
+  c.inodes.clear();
+  return Status::Ok();
+}
+
+Status CreateInode(ApplyCtx& c, const InodeRec& r) {
+  BATON_ASSIGN_OR_RETURN(bool created, PutNewInode(c.t, r, &c.scratch));
+  if (!created) return Err(EIO);  // never reuse an inode number
+  c.inodes.insert_or_assign(r.attr.ino, ApplyCtx::CachedInode{r, false});
+  return Status::Ok();
+}
+
 Status LoadInode(ApplyCtx& c, Ino ino, InodeRec* out) {
-  Status s = GetInode(c.t, ino, out);
+  Status s = ReadInode(c, ino, out);
   if (s.IsNotFound()) return Err(ENOENT);
   return s;
 }
@@ -20,7 +49,10 @@ Status LoadDir(ApplyCtx& c, Ino ino, InodeRec* out) {
 
 void SetBlocks(InodeRec* r) { r->attr.blocks = (r->stored_bytes + 511) / 512; }
 
-Status StoreInode(ApplyCtx& c, const InodeRec& r) { return PutInode(c.t, r, &c.scratch); }
+Status StoreInode(ApplyCtx& c, const InodeRec& r) {
+  c.inodes.insert_or_assign(r.attr.ino, ApplyCtx::CachedInode{r, true});
+  return Status::Ok();
+}
 
 Status StoreInodeAndReply(ApplyCtx& c, InodeRec* r) {
   SetBlocks(r);
@@ -31,7 +63,7 @@ Status StoreInodeAndReply(ApplyCtx& c, InodeRec* r) {
 
 Status TouchDir(ApplyCtx& c, Ino dir, int nlink_delta) {
   InodeRec r;
-  BATON_RETURN_IF_ERROR(GetInode(c.t, dir, &r));
+  BATON_RETURN_IF_ERROR(ReadInode(c, dir, &r));
   r.attr.nlink = static_cast<uint32_t>(static_cast<int64_t>(r.attr.nlink) + nlink_delta);
   r.attr.mtime_ns = r.attr.ctime_ns = c.now();
   return StoreInode(c, r);
@@ -51,6 +83,7 @@ Status DeleteInode(ApplyCtx& c, const InodeRec& r) {
   uint64_t bytes = 0, charge = InodeCharge(r.target.size());
   BATON_RETURN_IF_ERROR(DelAllOf(c.t, c.t.d.xattrs, r.attr.ino, nullptr, &charge));
   BATON_RETURN_IF_ERROR(DelAllOf(c.t, c.t.d.chunks, r.attr.ino, &bytes, &charge));
+  c.inodes.erase(r.attr.ino);
   BATON_RETURN_IF_ERROR(DelInode(c.t, r.attr.ino));
   c.st.bytes_stored -= std::min(bytes, c.st.bytes_stored);
   Charge(c, 0, charge);
@@ -94,7 +127,12 @@ Status Dispatch(ApplyCtx& c) {
     case Op::kRemovexattr: return ApplyRemovexattr(c);
     case Op::kFallocate: return ApplyFallocate(c);
     case Op::kReclaim: return ApplyReclaim(c);
-    case Op::kRepair: return ApplyRepair(c);
+    case Op::kRepair: {  // it reads and writes the inode table itself
+      BATON_RETURN_IF_ERROR(FlushInodes(c));
+      Status s = ApplyRepair(c);
+      BATON_RETURN_IF_ERROR(FlushInodes(c));
+      return s;
+    }
     default: return Err(EINVAL);  // queries and session control are never journaled
   }
 }
@@ -154,6 +192,7 @@ Status ApplyInTxn(MetaStore& store, MDB_txn* txn, std::span<const JournaledOp> o
   }
   if (!*changed) return Status::Ok();
   c.replies_cur.Close();
+  BATON_RETURN_IF_ERROR(FlushInodes(c));
   BATON_RETURN_IF_ERROR(FlushSessions(c));
   return WritePersistState(txn, impl.dbis(), c.st);
 }

@@ -130,7 +130,7 @@ Status ApplyRemovexattr(ApplyCtx& c) {
 
 Status ApplyReclaim(ApplyCtx& c) {
   InodeRec r;
-  Status s = GetInode(c.t, c.req->ino, &r);
+  Status s = ReadInode(c, c.req->ino, &r);
   if (s.IsNotFound()) return Status::Ok();  // nothing to reclaim
   BATON_RETURN_IF_ERROR(s);
   if (r.attr.nlink != 0) return Status::Ok();

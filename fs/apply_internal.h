@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -37,12 +38,31 @@ struct ApplyCtx {
   // before it ends, so they never touch the store. The store's contents are
   // the same as with immediate writes.
   std::map<std::pair<uint64_t, uint64_t>, std::string> replies;
+  // The batch's inodes as last read or stored: a directory that takes
+  // thousands of creates in one batch is read and written once, not once
+  // per create. Dirty ones are written at the batch's end (FlushInodes),
+  // before anything reads the store outside apply. Every inode read and
+  // write of an op goes through it (ReadInode, StoreInode, CreateInode,
+  // DeleteInode); ops that walk the inode table themselves (repair) flush
+  // and empty it first.
+  struct CachedInode {
+    InodeRec rec;
+    bool dirty = false;
+  };
+  std::unordered_map<Ino, CachedInode> inodes;
 
   int64_t now() const { return stamp->time_ns; }
   const Creds& creds() const { return req->creds; }
 };
 
 inline Status Err(int e) { return Status::Posix(e); }
+// The inode through the batch's cache; NotFound if there is none.
+Status ReadInode(ApplyCtx& c, Ino ino, InodeRec* out);
+// Writes the batch's changed inodes (in inode order) and empties the cache.
+Status FlushInodes(ApplyCtx& c);
+// Stores a new inode at once: EIO (nothing changed) if its number is taken,
+// since an inode number is never reused. An op's first change.
+Status CreateInode(ApplyCtx& c, const InodeRec& r);
 // Loads an inode named by a request: a missing one is ENOENT.
 Status LoadInode(ApplyCtx& c, Ino ino, InodeRec* out);
 // Loads a directory named by a request: ENOENT / ENOTDIR.

@@ -70,14 +70,8 @@ InodeRec NewInode(ApplyCtx& c, const InodeRec& parent, uint32_t mode) {
   return n;
 }
 
-Status CheckNewIno(ApplyCtx& c) {
-  Ino ino = c.stamp->new_ino;
-  if (ino <= kRootIno) return Err(EIO);  // the MDS must assign one
-  InodeRec existing;
-  Status s = GetInode(c.t, ino, &existing);
-  if (s.ok()) return Err(EIO);  // never reuse an inode number
-  return s.IsNotFound() ? Status::Ok() : s;
-}
+// The MDS must assign a number; that it is unused is checked by CreateInode.
+Status CheckNewIno(ApplyCtx& c) { return c.stamp->new_ino <= kRootIno ? Err(EIO) : Status::Ok(); }
 
 // The entry parent/name as a victim of unlink/rmdir: loads parent and child.
 Status LoadVictim(ApplyCtx& c, InodeRec* dir, DentryVal* dv, InodeRec* child) {
@@ -107,13 +101,13 @@ Status ApplyCreate(ApplyCtx& c) {
   BATON_RETURN_IF_ERROR(CheckNewIno(c));
   InodeRec n = NewInode(c, parent, mode);
   BATON_RETURN_IF_ERROR(CheckRoom(c, InodeCharge(n.target.size()) + DentryCharge(q.name.size())));
+  BATON_RETURN_IF_ERROR(CreateInode(c, n));  // the last check (a number in use) and the first change
   // --- no failure past this point but a store failure.
   Charge(c, InodeCharge(n.target.size()), 0);
   BATON_RETURN_IF_ERROR(AddEntry(c, &parent, q.name, n.attr.ino, mode & S_IFMT));
   if (IsDir(mode)) parent.attr.nlink++;
   parent.attr.mtime_ns = parent.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, parent));
-  BATON_RETURN_IF_ERROR(StoreInode(c, n));
   c.st.inode_count++;
   c.res->reply.attr = n.attr;
   return Status::Ok();

@@ -25,7 +25,7 @@ Status IsSelfOrAncestor(ApplyCtx& c, Ino anc, Ino ino, bool* out) {
     if (ino == anc) return (*out = true, Status::Ok());
     if (ino == kRootIno) return (*out = false, Status::Ok());
     InodeRec r;
-    BATON_RETURN_IF_ERROR(GetInode(c.t, ino, &r));
+    BATON_RETURN_IF_ERROR(ReadInode(c, ino, &r));
     if (r.parent == ino || r.parent == 0) return (*out = false, Status::Ok());
     ino = r.parent;
   }
@@ -129,7 +129,7 @@ Status DoMove(ApplyCtx& c, RenamePlan& p) {
   }
   BATON_RETURN_IF_ERROR(DelEntry(c, q.parent, q.name, p.src_dv.cookie));
   InodeRec to;
-  BATON_RETURN_IF_ERROR(GetInode(c.t, q.new_parent, &to));
+  BATON_RETURN_IF_ERROR(ReadInode(c, q.new_parent, &to));
   BATON_RETURN_IF_ERROR(AddEntry(c, &to, q.new_name, p.src.attr.ino, p.src_dv.type));
   to.attr.nlink = static_cast<uint32_t>(static_cast<int64_t>(to.attr.nlink) + to_delta);
   to.attr.mtime_ns = to.attr.ctime_ns = c.now();

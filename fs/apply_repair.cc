@@ -70,7 +70,7 @@ Status FixEntryType(ApplyCtx& c) {
   DentryVal dv;
   InodeRec r;
   BATON_RETURN_IF_ERROR(Found(GetDentry(c.t, c.req->parent, c.req->name, &dv)));
-  BATON_RETURN_IF_ERROR(Found(GetInode(c.t, dv.ino, &r)));
+  BATON_RETURN_IF_ERROR(Found(ReadInode(c, dv.ino, &r)));
   dv.type = r.attr.mode & S_IFMT;
   return SetDentry(c.t, c.req->parent, c.req->name, dv);
 }

@@ -93,6 +93,12 @@ StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res) {
     res->duplicate = true;
     return true;
   }
+  BATON_ASSIGN_OR_RETURN(SessionVal * sv, SessionOf(c, s.session_id));
+  // Every stored reply has an id at most its session's last_request_id
+  // (RecordOutcome; fsck reports any other as reply-future), so a request
+  // past it is new without a look-up. A session with no row yet (0) is
+  // always looked up: a repair may have dropped the row and kept replies.
+  if (sv->last_request_id != 0 && s.request_id > sv->last_request_id) return false;
   Key16 rk = PairKey(s.session_id, s.request_id);
   MDB_val v;
   Status got = GetRaw(c.t, c.t.d.replies, rk.val(), &v);
@@ -102,7 +108,6 @@ StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res) {
     return true;
   }
   if (!got.IsNotFound()) return got;
-  BATON_ASSIGN_OR_RETURN(SessionVal * sv, SessionOf(c, s.session_id));
   if (s.request_id >= sv->pruned_below) return false;
   res->reply = Reply{};  // a late duplicate whose reply was pruned: not applied
   res->reply.err = ESTALE;

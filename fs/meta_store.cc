@@ -10,6 +10,9 @@ namespace baton::fs {
 
 Status LmdbStatus(int rc, const char* what) {
   if (rc == MDB_SUCCESS) return Status::Ok();
+  // A missing key is routine (every create looks up its name and its new
+  // inode number): a short message that builds no string on the heap.
+  if (rc == MDB_NOTFOUND) return Status::NotFound(what);
   std::string m = std::string(what) + ": " + mdb_strerror(rc);
   switch (rc) {
     case MDB_NOTFOUND: return Status::NotFound(m);

@@ -35,6 +35,16 @@ Status PutInode(TxnRef t, const InodeRec& r, std::string* scratch) {
   return PutRaw(t, t.d.inodes, k.val(), *scratch);
 }
 
+StatusOr<bool> PutNewInode(TxnRef t, const InodeRec& r, std::string* scratch) {
+  EncodeInode(r, scratch);
+  Key8 k = InoKey(r.attr.ino);
+  MDB_val kv = k.val(), v{scratch->size(), scratch->data()};
+  int rc = mdb_put(t.txn, t.d.inodes, &kv, &v, MDB_NOOVERWRITE);
+  if (rc == MDB_KEYEXIST) return false;
+  BATON_RETURN_IF_ERROR(LmdbStatus(rc, "mdb_put new inode"));
+  return true;
+}
+
 Status DelInode(TxnRef t, Ino ino) {
   Key8 k = InoKey(ino);
   return DelRaw(t, t.d.inodes, k.val());

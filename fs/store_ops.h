@@ -21,6 +21,9 @@ Status GetInode(TxnRef t, Ino ino, InodeRec* out);
 // `scratch` is an encode buffer reused across calls.
 Status PutInode(TxnRef t, const InodeRec& r, std::string* scratch);
 Status DelInode(TxnRef t, Ino ino);
+// Writes an inode whose number must be new: false (nothing written) if an
+// inode with that number exists. One B-tree descent instead of a get and a put.
+StatusOr<bool> PutNewInode(TxnRef t, const InodeRec& r, std::string* scratch);
 
 Status GetDentry(TxnRef t, Ino parent, std::string_view name, DentryVal* out);
 // Adds parent/name -> child with the next cookie of `parent` (advanced in

@@ -41,6 +41,7 @@
 #include <cassert>
 #include <limits>
 
+#include "base/big_buffer.h"
 #include "base/coding.h"
 #include "base/seeded_bugs.h"
 #include "journal/journal.h"
@@ -67,13 +68,15 @@ std::string Where(uint64_t seq, uint64_t offset) {
   return "segment " + f::SegmentFileName(seq) + " offset " + std::to_string(offset);
 }
 
-StatusOr<std::string> ReadSegmentBytes(Env* env, const std::string& path) {
+// The whole file into buf; *data views it. One buffer serves every segment
+// of a replay (BigBuffer: huge pages, faulted in once).
+Status ReadSegmentBytes(Env* env, const std::string& path, BigBuffer* buf, std::string_view* data) {
   BATON_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenOptions{.read_only = true}));
   BATON_ASSIGN_OR_RETURN(uint64_t size, file->Size());
-  std::string data;
-  BATON_RETURN_IF_ERROR(file->PRead(0, size, &data));
-  BATON_RETURN_IF_ERROR(file->Close());
-  return data;
+  BATON_RETURN_IF_ERROR(buf->Reserve(size));
+  BATON_ASSIGN_OR_RETURN(size_t got, file->PReadInto(0, size, buf->data()));
+  *data = std::string_view(buf->data(), got);
+  return file->Close();
 }
 
 // A valid record found after a bad one: its LSN and the last LSN of its group.
@@ -171,7 +174,8 @@ class SegmentReader final : public JournalReader {
   size_t valid_count_ = 0;  // segs_[0, valid_count_) have valid headers
   size_t cur_ = 0;          // segment being read
   bool loaded_ = false;
-  std::string data_;        // bytes of segs_[cur_]
+  BigBuffer buf_;           // holds data_
+  std::string_view data_;   // bytes of segs_[cur_]
   size_t pos_ = 0;          // next record offset in data_
   uint64_t seed_ = 0;
   uint64_t expected_lsn_ = 1;
@@ -233,7 +237,8 @@ Status SegmentReader::CheckHeaders() {
 }
 
 Status SegmentReader::CheckTrailingBadSegment(const Seg& s) {
-  BATON_ASSIGN_OR_RETURN(std::string data, ReadSegmentBytes(env_, JoinPath(dir_, f::SegmentFileName(s.seq))));
+  std::string_view data;
+  BATON_RETURN_IF_ERROR(ReadSegmentBytes(env_, JoinPath(dir_, f::SegmentFileName(s.seq)), &buf_, &data));
   if (AnyValidRecordFrom(data, 0, f::RecordSeed(vol_.bytes, s.seq), vol_, 0)) {
     return Status::Corruption(Where(s.seq, 0) + ": bad segment header (" + s.error + ") but valid records in it");
   }
@@ -264,7 +269,7 @@ Status SegmentReader::LoadCurrent() {
     return Status::Corruption(Where(s.seq, 0) + ": first LSN " + std::to_string(s.hdr.first_lsn) +
                               " but log reached LSN " + std::to_string(expected_lsn_) + " (missing segment)");
   }
-  BATON_ASSIGN_OR_RETURN(data_, ReadSegmentBytes(env_, JoinPath(dir_, f::SegmentFileName(s.seq))));
+  BATON_RETURN_IF_ERROR(ReadSegmentBytes(env_, JoinPath(dir_, f::SegmentFileName(s.seq)), &buf_, &data_));
   pos_ = f::kSegmentHeaderSize;
   seed_ = f::RecordSeed(vol_.bytes, s.seq);
   prev_group_remaining_ = 0;
@@ -322,7 +327,13 @@ Status SegmentReader::ReadOne(Record* out, bool* got) {
     return Status::Corruption(Where(s.seq, pos_) + ": record has LSN " + std::to_string(h.lsn) + ", expected LSN " +
                               std::to_string(expected_lsn_));
   }
-  *out = Record{h.lsn, h.epoch, h.type, h.flags, std::string(payload), s.seq, pos_};
+  out->lsn = h.lsn;
+  out->epoch = h.epoch;
+  out->type = h.type;
+  out->flags = h.flags;
+  out->payload.assign(payload);  // reuses the caller's buffer: no allocation per record
+  out->segment_seq = s.seq;
+  out->offset = pos_;
   pos_ += f::kRecordHeaderSize + payload.size();
   prev_group_remaining_ = h.group_remaining;
   expected_lsn_++;

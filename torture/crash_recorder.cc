@@ -32,6 +32,9 @@ class RecordingFile final : public File {
     return Status::Ok();
   }
   Status PRead(uint64_t offset, size_t n, std::string* out) const override { return target_->PRead(offset, n, out); }
+  StatusOr<size_t> PReadInto(uint64_t offset, size_t n, char* buf) const override {
+    return target_->PReadInto(offset, n, buf);
+  }
   Status Sync() override { return SyncAs(target_->Sync()); }
   Status DataSync() override { return SyncAs(target_->DataSync()); }
   Status Truncate(uint64_t size_bytes) override {

@@ -328,7 +328,8 @@ Status Harness::Recover(const FileImage& image, const std::string& store_dir, bo
         out->snapshots.push_back(snap);
       };
     }
-    BATON_RETURN_IF_ERROR(mds::ReplayJournal(*out->vol, *out->store, hook));
+    // Inline reading: the recording Env logs file accesses in one order.
+    BATON_RETURN_IF_ERROR(mds::ReplayJournal(*out->vol, *out->store, {mds::ReadAhead::kInline, hook}));
     BATON_RETURN_IF_ERROR(hook_error);
     BATON_ASSIGN_OR_RETURN(fs::StoreState s, out->store->ReadState());
     out->applied = s.applied_lsn;
