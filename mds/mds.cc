@@ -132,7 +132,7 @@ int ServeClients(Ctx& ctx, Lease& lease, fs::MetaStore& store, journal::Journal&
   svo.volume_id = ctx.uuid;
   const std::string addr = ctx.address;
   svo.mds_map = [env, &o, uuid, addr] { return MdsMap(env, o.volume_path, uuid, addr, addr); };
-  svo.before_send = [&lease] { lease.WaitFresh(); };
+  svo.may_send = [&lease] { return lease.Fresh(); };
   svo.on_newer_epoch = [&lease] { lease.CheckFence(); };  // exits if deposed
   svo.metrics = ctx.metrics;
   MdsServer server(&seq, &opens, svo);

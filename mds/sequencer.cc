@@ -69,8 +69,33 @@ Status Sequencer::Start() {
     LOG_INFO("mds", "%zu orphan inodes at startup; reclaimed in %u ms unless re-opened", orphans.size(),
              options_.orphan_grace_ms);
   }
+  if (options_.reply_thread) reply_thread_ = std::thread([this] { ReplyLoop(); });
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
+}
+
+void Sequencer::Answer(Replies replies) {
+  if (replies.empty()) return;
+  if (!reply_thread_.joinable()) {
+    for (auto& [fn, rep] : replies) fn(rep);
+    return;
+  }
+  std::lock_guard<std::mutex> l(reply_mu_);
+  reply_queue_.push_back(std::move(replies));
+  reply_cv_.notify_one();
+}
+
+void Sequencer::ReplyLoop() {
+  std::unique_lock<std::mutex> l(reply_mu_);
+  for (;;) {
+    reply_cv_.wait(l, [this] { return reply_stop_ || !reply_queue_.empty(); });
+    if (reply_queue_.empty()) return;  // stopping and drained
+    Replies batch = std::move(reply_queue_.front());
+    reply_queue_.pop_front();
+    l.unlock();
+    for (auto& [fn, rep] : batch) fn(rep);
+    l.lock();
+  }
 }
 
 void Sequencer::Submit(Submission s) {
@@ -98,6 +123,12 @@ void Sequencer::Stop() {
     space_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> l(reply_mu_);
+    reply_stop_ = true;
+    reply_cv_.notify_one();
+  }
+  if (reply_thread_.joinable()) reply_thread_.join();  // every reply of a finished batch goes out
 }
 
 fs::Reply Sequencer::Query(const fs::Request& req) {
@@ -193,7 +224,7 @@ void Sequencer::Loop() {
 
 void Sequencer::RunBatch(std::vector<Submission>& batch) {
   std::vector<Slot> slots;
-  std::vector<std::pair<ReplyFn, fs::Reply>> now;  // answered after this batch is durable
+  Replies now;  // answered after this batch is durable
   std::map<std::pair<uint64_t, uint64_t>, size_t> in_batch;
   for (Submission& s : batch) {
     auto key = std::make_pair(s.session_id, s.request_id);
@@ -205,13 +236,14 @@ void Sequencer::RunBatch(std::vector<Submission>& batch) {
     if (Classify(s, slots, now)) in_batch[key] = slots.size() - 1;
   }
   AddReclaims(slots);
-  if (!slots.empty()) CommitSlots(slots);
-  for (auto& [fn, rep] : now) fn(rep);
+  Replies out;
+  if (!slots.empty()) CommitSlots(slots, out);
+  for (auto& r : now) out.push_back(std::move(r));
+  Answer(std::move(out));
 }
 
 // Returns true when s became a new slot.
-bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots,
-                         std::vector<std::pair<ReplyFn, fs::Reply>>& now) {
+bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots, Replies& now) {
   if (s.req.op == fs::Op::kFsync) {
     now.emplace_back(std::move(s.reply), fs::Reply{});
     return false;
@@ -268,7 +300,7 @@ void Sequencer::AddReclaims(std::vector<Slot>& slots) {
   reclaim_queue_.clear();
 }
 
-void Sequencer::CommitSlots(std::vector<Slot>& slots) {
+void Sequencer::CommitSlots(std::vector<Slot>& slots, Replies& out) {
   std::vector<fs::JournaledOp> ops = JournalSlots(slots);
   std::vector<fs::ApplyResult> results;
   ApplyToStore(ops, &results);
@@ -288,7 +320,7 @@ void Sequencer::CommitSlots(std::vector<Slot>& slots) {
   if (options_.store_commit_interval_ms == 0) CommitStore();
   for (size_t i = 0; i < slots.size(); i++) {
     NoteOrphans(results[i].orphaned);
-    for (ReplyFn& fn : slots[i].waiters) fn(results[i].reply);
+    for (ReplyFn& fn : slots[i].waiters) out.emplace_back(std::move(fn), results[i].reply);
   }
 }
 

@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <chrono>
 #include <deque>
+#include <thread>
 
 #include "base/coding.h"
 #include "base/log.h"
@@ -28,12 +30,17 @@ void SetSocketTimeout(int fd, int opt, uint32_t timeout_ms) {
 }
 }  // namespace
 
-// One client connection. The connection thread reads frames; everything sent
-// goes through out_ to the writer thread, so no other thread (above all the
-// sequencer) ever blocks on this socket.
+// One client connection. The connection thread reads frames. A frame is sent
+// at once by the thread that has it (the sequencer for a mutation's reply,
+// the connection thread for a query's) with a send that never blocks, when
+// nothing is queued or being written and the gate allows; otherwise, and for
+// whatever a full socket buffer did not take, it goes through out to the
+// writer thread. So no thread but the writer (above all not the sequencer)
+// ever blocks on this socket, and a reply costs no thread hand-off in the
+// common case (it cost ~20 us per reply on 2 cores, on the sequencer's path).
 struct MdsServer::Conn {
   int fd = -1;
-  const std::function<void()>* before_send = nullptr;  // the server's gate (outlives every Conn)
+  const std::function<bool()>* may_send = nullptr;  // the server's gate (outlives every Conn)
   std::string peer;
   uint64_t session_id = 0;  // 0 until HELLO; only the connection thread touches it
   std::atomic<bool> finished{false};
@@ -52,12 +59,40 @@ struct MdsServer::Conn {
   uint64_t out_bytes = 0;       // GUARDED_BY(out_mu)
   bool out_closed = false;      // GUARDED_BY(out_mu): no more frames accepted
   bool fd_closed = false;       // GUARDED_BY(out_mu): fd is closed and must not be used
+  bool writing = false;         // GUARDED_BY(out_mu): the writer is sending a frame
 
-  // Queues f for the writer thread; never blocks on the network.
+  bool MaySend() const { return may_send == nullptr || !*may_send || (*may_send)(); }
+
+  // A send that never blocks, under out_mu: the bytes the socket did not
+  // take stay in *bytes; false on a socket error (the connection is closed).
+  bool TrySendNow(std::string* bytes) {
+    ssize_t n;
+    do {
+      n = ::send(fd, bytes->data(), bytes->size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) {
+      bytes->erase(0, static_cast<size_t>(n));
+      return true;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    out_closed = true;  // as the writer does on a failed send
+    out.clear();
+    out_bytes = 0;
+    ::shutdown(fd, SHUT_RDWR);
+    out_cv.notify_all();
+    return false;
+  }
+
+  // Sends f now if it can without blocking, else queues (the rest of) it for
+  // the writer thread.
   Status Send(const proto::Frame& f) {
     std::string bytes = proto::EncodeFrame(f);
     std::lock_guard<std::mutex> l(out_mu);
     if (out_closed) return Status::Closed("connection closed");
+    if (out.empty() && !writing && MaySend()) {
+      if (!TrySendNow(&bytes)) return Status::Closed("connection closed: send failed");
+      if (bytes.empty()) return Status::Ok();
+    }
     if (out_bytes + bytes.size() > kMaxQueuedOutputBytes) {
       LOG_WARN("mds", "closing connection from %s: more than %llu bytes of replies queued (the client does not read)",
                peer.c_str(), static_cast<unsigned long long>(kMaxQueuedOutputBytes));
@@ -78,10 +113,12 @@ struct MdsServer::Conn {
       if (out.empty()) return;  // closed and drained
       std::string bytes = std::move(out.front());
       out.pop_front();
+      writing = true;
       l.unlock();
-      if (before_send != nullptr && *before_send) (*before_send)();
+      while (!MaySend()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       Status st = proto::WriteAll(fd, bytes);
       l.lock();
+      writing = false;
       out_bytes -= bytes.size();
       if (!st.ok()) {
         out_closed = true;
@@ -168,7 +205,7 @@ void MdsServer::AcceptLoop() {
     proto::SetNoDelay(fd);  // replies are small frames: never hold one back for Nagle
     auto c = std::make_shared<Conn>();
     c->fd = fd;
-    c->before_send = &options_.before_send;
+    c->may_send = &options_.may_send;
     c->peer = proto::PeerName(fd);
     std::lock_guard<std::mutex> l(mu_);
     if (conns_.size() >= kMaxConnections) {

@@ -50,9 +50,10 @@ struct ServerOptions {
   std::string volume_id;      // the volume's UUID, in HELLO_REPLY and STATUS
   // The MDS map told to clients in HELLO_REPLY and STATUS (default: our address).
   std::function<std::vector<std::string>()> mds_map;
-  // Called by a connection's writer before each frame goes out: blocks while
-  // this MDS's lease is not fresh (mds/election.h).
-  std::function<void()> before_send;
+  // Whether a frame may go out now (this MDS's lease is fresh,
+  // mds/election.h): checked before every send; the writer thread waits
+  // (1 ms polls) until it holds, a direct send queues the frame instead.
+  std::function<bool()> may_send;
   // A client has seen a newer epoch than ours: checks the fence (exits the
   // process if deposed). Unset: the session is refused all the same.
   std::function<void()> on_newer_epoch;

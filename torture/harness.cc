@@ -95,6 +95,9 @@ mds::SequencerOptions BaseSequencerOptions(const std::string& volume_path, uint6
   so.volume_path = volume_path;
   so.min_free_bytes = 0;
   so.min_free_percent = 0;
+  // Acknowledgements (Marker::kAck) are logged in the one order of the
+  // recording Env, so replies come from the sequencer thread.
+  so.reply_thread = false;
   return so;
 }
 
