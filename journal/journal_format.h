@@ -47,6 +47,12 @@
 // n-1, n-2, ..., 0: every record of the group knows the group's last LSN
 // (lsn + group_remaining). The reader uses this to tell a torn final group
 // (end of log) from corruption (journal_reader.cc, decision table row 4a).
+//
+// Zeroed space: the writer lays zeros ahead of the records in the current
+// segment (never past the roll size), so most groups overwrite existing
+// blocks (journal_writer.cc). All zeros from the expected record to the end
+// of the last segment is the clean end of the log (docs/format/journal.md,
+// row 3z); the magic is never zero, so zeros are never a record.
 #pragma once
 
 #include <cstddef>

@@ -289,6 +289,10 @@ Status SegmentReader::BadRecord(const char* reason) {
     return Status::Ok();
   }
   if (!IsLastValid(cur_)) return Status::Corruption(what + "; later segments follow");
+  // Zeroed space the writer laid ahead (journal_writer.cc): the clean end.
+  if (data_.find_first_not_of('\0', pos_) == std::string_view::npos) {
+    return Status::EndOfLog("end of log at " + Where(s.seq, pos_) + " (zeroed space follows)");
+  }
   std::vector<LaterRecord> later = ValidRecordsFrom(data_, pos_ + 1, seed_, vol_, s.hdr.epoch);
   if (later.empty()) return Status::EndOfLog("torn tail at " + what);  // row 3
   std::string mismatch = TornFinalGroupMismatch(later, expected_lsn_, prev_group_remaining_);

@@ -128,6 +128,8 @@ Status JournalTail::ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_by
           BATON_RETURN_IF_ERROR(file_->PRead(pos_, f::kRecordHeaderSize + len, &buf));
         }
       }
+      // Zeroed space ahead of the writer (journal_format.h): not written yet.
+      if (buf.size() - at >= 4 && LoadU32(buf.data() + at) == 0) break;
       RecordHeader h;
       std::string_view payload;
       RecordCheck check = DecodeRecordAt(buf, at, seed_, vol_, &h, &payload);

@@ -6,6 +6,8 @@
 // fence-checked (the active's published durable LSN, mds/mds_info.h), and
 // keeps its place between calls (one open segment, a byte offset), so
 // following costs one pread per call rather than a scan of the journal.
+// Zeros where the next record should be are zeroed space the writer laid
+// ahead (journal_format.h): not written yet, like the end of the file.
 // It applies the reader's rules that matter below that bound: LSNs are
 // consecutive, each record's epoch is its segment's, and a segment's records
 // at or beyond the next segment's first LSN belong to a deposed writer and

@@ -16,6 +16,19 @@
 // by at most that group), so a group never spans a segment roll. The reader
 // relies on both to tell a torn final group from corruption.
 //
+// Zeroed space ahead (journal_format.h, "Zeroed space"): a small group is
+// written together with zeros up to kZeroAheadBytes past its end (never past
+// segment_size_bytes), so the next few hundred or thousand groups overwrite
+// blocks that already exist in the file. Their fdatasync then flushes data
+// only: an append also changes the file's size, which costs a file-system
+// journal commit in every fdatasync (on this project's ext4 test machines a
+// 4 KiB O_DSYNC append took 0.25-0.77 ms, an overwrite 0.155 ms). Groups of
+// kBigGroupBytes or more are appended without zeros (writing zeros first
+// would double their bytes). The file thus ends in zeros after the last
+// group until it is rolled (the roll size is never zero-filled past, so a
+// rolled segment has no zero tail), closed (Close cuts the zeros) or
+// recovered (Open cuts the tail).
+//
 // Fail-stop: the first write or sync error is kept in error_ and returned by
 // every later call; nothing is retried.
 #include <atomic>
@@ -33,6 +46,9 @@ namespace baton::journal {
 namespace f = format;
 
 namespace {
+
+constexpr uint64_t kZeroAheadBytes = 1ull << 20;
+constexpr uint64_t kBigGroupBytes = 256ull << 10;
 
 std::string ParentDir(const std::string& dir) {
   std::string d = dir;
@@ -84,6 +100,7 @@ class JournalWriter final : public Journal {
   Status WriteGroup(const std::vector<Waiter*>& group, uint64_t first_lsn);
   Status CreateSegment(uint64_t seq, uint64_t first_lsn);
   Status CutTail(const RecoveryResult& r);
+  Status CutZeros();
 
   const JournalOptions opts_;
 
@@ -99,7 +116,8 @@ class JournalWriter final : public Journal {
   // Leader-only state: touched only by the waiter at the queue's front (or by
   // Start/Close when the queue is empty).
   std::unique_ptr<File> file_;
-  uint64_t file_size_bytes_ = 0;
+  uint64_t file_size_bytes_ = 0;  // where the next group goes: the end of the records
+  uint64_t zeroed_end_ = 0;       // the end of the file: records, then zeros up to here
   uint64_t current_seq_ = 0;
 
   std::mutex seg_mu_;
@@ -116,11 +134,23 @@ Status JournalWriter::CreateSegment(uint64_t seq, uint64_t first_lsn) {
   if (!seeded::Planted(seeded::Bug::kNoSegmentDirSync)) BATON_RETURN_IF_ERROR(opts_.env->SyncDir(opts_.dir));
   if (file_ != nullptr) BATON_RETURN_IF_ERROR(file_->Close());
   file_ = std::move(file);
-  file_size_bytes_ = header.size();
+  file_size_bytes_ = zeroed_end_ = header.size();
   current_seq_ = seq;
   std::lock_guard<std::mutex> l(seg_mu_);
   segments_.push_back(SegmentInfo{seq, opts_.epoch, first_lsn});
   return Status::Ok();
+}
+
+// A closed journal ends at its last record, as before zeroed space existed
+// (tools and tests see the same files). Only ever shortens: a writer deposed
+// meanwhile may find its segment already cut by its successor.
+Status JournalWriter::CutZeros() {
+  if (zeroed_end_ <= file_size_bytes_) return Status::Ok();
+  BATON_ASSIGN_OR_RETURN(uint64_t size, file_->Size());
+  if (size <= file_size_bytes_) return Status::Ok();
+  BATON_RETURN_IF_ERROR(file_->Truncate(file_size_bytes_));
+  zeroed_end_ = file_size_bytes_;
+  return file_->Sync();
 }
 
 Status JournalWriter::CutTail(const RecoveryResult& r) {
@@ -261,21 +291,29 @@ Status JournalWriter::WriteGroup(const std::vector<Waiter*>& group, uint64_t fir
     }
   }
   assert(lsn == first_lsn + count);
+  const size_t group_bytes = buf.size();
+  const uint64_t group_end = file_size_bytes_ + group_bytes;
+  if (group_end > zeroed_end_ && group_bytes < kBigGroupBytes && group_end < opts_.segment_size_bytes) {
+    // In the same write: zeros ahead for the next groups (see the top).
+    buf.resize(std::min(group_end + kZeroAheadBytes, opts_.segment_size_bytes) - file_size_bytes_, '\0');
+  }
   // One write, one sync; the next group is written only after this returns.
   if (seeded::Planted(seeded::Bug::kReplyBeforeSync)) {
     // Seeded bug: this group returns (and is answered) unsynced; the sync
     // comes before the next group's write.
     BATON_RETURN_IF_ERROR(file_->DataSync());
     BATON_RETURN_IF_ERROR(file_->PWrite(file_size_bytes_, buf));
-    file_size_bytes_ += buf.size();
+    zeroed_end_ = std::max(zeroed_end_, file_size_bytes_ + buf.size());
+    file_size_bytes_ = group_end;
     return Status::Ok();
   }
   BATON_RETURN_IF_ERROR(file_->PWrite(file_size_bytes_, buf));
+  zeroed_end_ = std::max(zeroed_end_, file_size_bytes_ + buf.size());
   const uint64_t sync_start_ns = opts_.on_group_synced ? opts_.env->NowMonotonicNanos() : 0;
   BATON_RETURN_IF_ERROR(file_->DataSync());
-  file_size_bytes_ += buf.size();
+  file_size_bytes_ = group_end;
   if (opts_.on_group_synced) {
-    opts_.on_group_synced({count, buf.size(), opts_.env->NowMonotonicNanos() - sync_start_ns});
+    opts_.on_group_synced({count, group_bytes, opts_.env->NowMonotonicNanos() - sync_start_ns});
   }
   return Status::Ok();
 }
@@ -316,9 +354,10 @@ Status JournalWriter::Close() {
   closed_ = true;
   idle_cv_.wait(l, [&] { return queue_.empty(); });
   if (file_ == nullptr) return Status::Ok();
-  Status st = file_->Close();
+  Status st = error_.ok() ? CutZeros() : Status::Ok();
+  Status closed = file_->Close();
   file_.reset();
-  return st;
+  return st.ok() ? closed : st;
 }
 
 }  // namespace

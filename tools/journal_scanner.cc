@@ -295,6 +295,7 @@ void Scanner::ScanSegment(size_t index, std::string_view d) {
       pos += r.size_bytes;
       continue;
     }
+    if (last_ && d.find_first_not_of('\0', pos) == std::string_view::npos) return;  // zeroed space (row 3z)
     if (TryTornFinalGroup(d, pos, seed, h)) return;
     size_t next = FindNextGood(d, pos + 1, seed, cur_seq_);
     if (next == std::string_view::npos) {

@@ -673,7 +673,11 @@ Status Harness::CheckCorruptMiddle(const std::vector<Step>& workload, Live& live
     FileImage img = all;
     auto f = img.find(e.path);
     if (f == img.end() || e.data.empty() || f->second.size() < e.offset + e.data.size()) continue;
-    const uint64_t byte = e.offset + rng_() % e.data.size();
+    // Only the records of the write: a group write may end in zeroed space
+    // laid ahead of the log (journal_format.h), which holds no record.
+    const size_t record_bytes = e.data.find_last_not_of('\0') + 1;
+    if (record_bytes == 0) continue;
+    const uint64_t byte = e.offset + rng_() % record_bytes;
     f->second[byte] = static_cast<char>(f->second[byte] ^ (1 << (rng_() % 8)));
     stats_.states++;
     stats_.corrupt_states++;
