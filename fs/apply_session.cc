@@ -34,8 +34,9 @@ Status PruneReplies(ApplyCtx& c, uint64_t session, uint64_t below) {
   return Status::Ok();
 }
 
-// The batch's cached copy of a session row (read from the store once).
-StatusOr<SessionVal*> SessionOf(ApplyCtx& c, uint64_t session) {
+// The batch's cached copy of a session row (read from the store once), or
+// nullptr if the session has no row yet and `create` is false.
+StatusOr<SessionVal*> FindSession(ApplyCtx& c, uint64_t session, bool create) {
   for (auto& [id, val] : c.sessions)
     if (id == session) return &val;
   SessionVal sv;
@@ -46,10 +47,14 @@ StatusOr<SessionVal*> SessionOf(ApplyCtx& c, uint64_t session) {
     BATON_RETURN_IF_ERROR(DecodeSession(View(v), &sv));
   } else if (!got.IsNotFound()) {
     return got;
+  } else if (!create) {
+    return nullptr;
   }
   c.sessions.emplace_back(session, sv);
   return &c.sessions.back().second;
 }
+
+StatusOr<SessionVal*> SessionOf(ApplyCtx& c, uint64_t session) { return FindSession(c, session, true); }
 
 }  // namespace
 
@@ -93,12 +98,13 @@ StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res) {
     res->duplicate = true;
     return true;
   }
-  BATON_ASSIGN_OR_RETURN(SessionVal * sv, SessionOf(c, s.session_id));
   // Every stored reply has an id at most its session's last_request_id
   // (RecordOutcome; fsck reports any other as reply-future), so a request
-  // past it is new without a look-up. A session with no row yet (0) is
-  // always looked up: a repair may have dropped the row and kept replies.
-  if (sv->last_request_id != 0 && s.request_id > sv->last_request_id) return false;
+  // past it is new without a look-up. A session with no row (or 0) is always
+  // looked up, and gets no row from this check: a repair may have dropped
+  // the row and kept replies.
+  BATON_ASSIGN_OR_RETURN(const SessionVal* known, FindSession(c, s.session_id, false));
+  if (known != nullptr && known->last_request_id != 0 && s.request_id > known->last_request_id) return false;
   Key16 rk = PairKey(s.session_id, s.request_id);
   MDB_val v;
   Status got = GetRaw(c.t, c.t.d.replies, rk.val(), &v);
@@ -108,6 +114,7 @@ StatusOr<bool> CheckExactlyOnce(ApplyCtx& c, const Stamp& s, ApplyResult* res) {
     return true;
   }
   if (!got.IsNotFound()) return got;
+  BATON_ASSIGN_OR_RETURN(SessionVal * sv, SessionOf(c, s.session_id));
   if (s.request_id >= sv->pruned_below) return false;
   res->reply = Reply{};  // a late duplicate whose reply was pruned: not applied
   res->reply.err = ESTALE;

@@ -13,6 +13,10 @@ namespace f = format;
 
 namespace {
 constexpr size_t kReadChunkBytes = 1u << 20;
+// How long zeros may stand where a record at or below the durable limit
+// should be before they are called damage (bytes on their way to this
+// reader's view of the storage arrive well within it).
+constexpr uint64_t kZerosGraceNs = 5'000'000'000;
 }
 
 JournalTail::JournalTail(Env* env, std::string dir, const VolumeId& vol, uint64_t next_lsn)
@@ -118,6 +122,7 @@ Status JournalTail::ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_by
     BATON_RETURN_IF_ERROR(file_->PRead(pos_, kReadChunkBytes, &buf));
     size_t at = 0;
     bool progressed = false;
+    bool zeros = false;  // zeros where the record for next_lsn_ should be
     std::string bad;  // why the record at pos_ + at is not the one expected ("" = not there yet)
     while (at < buf.size() && next_lsn_ <= limit && bytes < max_bytes) {
       if (have_next_ && next_lsn_ >= next_.first_lsn) break;
@@ -128,8 +133,12 @@ Status JournalTail::ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_by
           BATON_RETURN_IF_ERROR(file_->PRead(pos_, f::kRecordHeaderSize + len, &buf));
         }
       }
-      // Zeroed space ahead of the writer (journal_format.h): not written yet.
-      if (buf.size() - at >= 4 && LoadU32(buf.data() + at) == 0) break;
+      // Zeroed space ahead of the writer (journal_format.h): not written yet
+      // (for kZerosGraceNs at one place; then damage, below).
+      if (buf.size() - at >= 4 && LoadU32(buf.data() + at) == 0) {
+        zeros = true;
+        break;
+      }
       RecordHeader h;
       std::string_view payload;
       RecordCheck check = DecodeRecordAt(buf, at, seed_, vol_, &h, &payload);
@@ -169,6 +178,16 @@ Status JournalTail::ReadUpTo(uint64_t limit, uint64_t limit_epoch, size_t max_by
                                 std::to_string(next_lsn_) + " (offset " + std::to_string(pos_) +
                                 (bad.empty() ? "" : ": " + bad) + ") but the next segment starts at LSN " +
                                 std::to_string(next_.first_lsn));
+    }
+    if (zeros) {
+      const uint64_t now = env_->NowMonotonicNanos();
+      if (zeros_seq_ != cur_.seq || zeros_pos_ != pos_ || zeros_since_ns_ == 0) {
+        zeros_seq_ = cur_.seq;
+        zeros_pos_ = pos_;
+        zeros_since_ns_ = now;
+      }
+      if (now - zeros_since_ns_ >= kZerosGraceNs)
+        bad = "zeros for " + std::to_string((now - zeros_since_ns_) / 1000000) + " ms";
     }
     if (!bad.empty()) {
       // Durable by the writer's word (at or below the limit), yet damaged.

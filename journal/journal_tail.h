@@ -7,7 +7,8 @@
 // keeps its place between calls (one open segment, a byte offset), so
 // following costs one pread per call rather than a scan of the journal.
 // Zeros where the next record should be are zeroed space the writer laid
-// ahead (journal_format.h): not written yet, like the end of the file.
+// ahead (journal_format.h): not written yet, like the end of the file; if
+// they stay 5 s at a record at or below the limit, that is corruption.
 // It applies the reader's rules that matter below that bound: LSNs are
 // consecutive, each record's epoch is its segment's, and a segment's records
 // at or beyond the next segment's first LSN belong to a deposed writer and
@@ -67,6 +68,10 @@ class JournalTail {
   uint64_t seed_ = 0;
   bool have_next_ = false;
   SegRef next_;
+  // Where zeros stood at a record at or below the limit, and since when.
+  uint64_t zeros_seq_ = 0;
+  uint64_t zeros_pos_ = 0;
+  uint64_t zeros_since_ns_ = 0;
 };
 
 }  // namespace baton::journal

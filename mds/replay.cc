@@ -131,7 +131,18 @@ Status ReplayInline(BatchReader& reader, Applier& applier) {
 
 Status ReplayWithReadAhead(BatchReader& reader, Applier& applier) {
   BatchQueue queue;
-  std::thread read_thread([&] {
+  // On every way out (an exception too): stop the reader, then join it.
+  struct Joiner {
+    BatchQueue& q;
+    std::thread& t;
+    ~Joiner() {
+      q.Close();
+      if (t.joinable()) t.join();
+    }
+  };
+  std::thread read_thread;
+  Joiner joiner{queue, read_thread};
+  read_thread = std::thread([&] {
     for (bool end = false; !end;) {
       BatchQueue::Item item;
       item.st = reader.Fill(&item.ops, &end);
@@ -146,8 +157,6 @@ Status ReplayWithReadAhead(BatchReader& reader, Applier& applier) {
     result = item.st.ok() ? applier.Apply(item.ops) : item.st;
     if (!result.ok() || item.end) break;
   }
-  queue.Close();
-  read_thread.join();
   return result;
 }
 

@@ -19,7 +19,9 @@
 //      queue on the connection: mds/server.cc). The sequencer meanwhile takes
 //      the next batch, so sending a batch's replies overlaps the next
 //      batch's journal write and fdatasync instead of delaying it (~20 us a
-//      reply on 2 cores). No network I/O ever happens on this thread.
+//      reply on 2 cores). The sequencer thread never does network I/O
+//      (without reply_thread, which only the torture harness turns off, it
+//      calls the ReplyFns itself; they never block either).
 // Deferred store commit: the write transaction stays open across batches and
 // is committed (one fdatasync of data.mdb) only when it is
 // store_commit_interval_ms old, holds store_commit_records records or

@@ -31,8 +31,10 @@ void SetSocketTimeout(int fd, int opt, uint32_t timeout_ms) {
 }  // namespace
 
 // One client connection. The connection thread reads frames. A frame is sent
-// at once by the thread that has it (the sequencer for a mutation's reply,
-// the connection thread for a query's) with a send that never blocks, when
+// at once by the thread that has it (the sequencer's reply thread for a
+// mutation's reply, the connection thread for a query's; mutation replies and
+// query answers are not ordered with each other, each carries its request
+// id) with a send that never blocks, when
 // nothing is queued or being written and the gate allows; otherwise, and for
 // whatever a full socket buffer did not take, it goes through out to the
 // writer thread. So no thread but the writer (above all not the sequencer)

@@ -295,7 +295,12 @@ void Scanner::ScanSegment(size_t index, std::string_view d) {
       pos += r.size_bytes;
       continue;
     }
-    if (last_ && d.find_first_not_of('\0', pos) == std::string_view::npos) return;  // zeroed space (row 3z)
+    // Zeroed space (row 3z) ends the last segment cleanly, and any segment
+    // whose records already reached the next trusted segment's first LSN (a
+    // deposed writer's zeros, after its successor cut the tail).
+    const bool log_goes_on = stop_lsn_ != std::numeric_limits<uint64_t>::max();
+    const bool reached_next = log_goes_on && expected_lsn_ != 0 && expected_lsn_ >= stop_lsn_;
+    if ((!log_goes_on || reached_next) && d.find_first_not_of('\0', pos) == std::string_view::npos) return;
     if (TryTornFinalGroup(d, pos, seed, h)) return;
     size_t next = FindNextGood(d, pos + 1, seed, cur_seq_);
     if (next == std::string_view::npos) {

@@ -144,6 +144,35 @@ BOOST_AUTO_TEST_CASE(torn_tail_is_not_corruption) {
   BOOST_CHECK_EQUAL(s.summary.corruptions, 0u);
 }
 
+// Zeroed space the writer laid ahead (docs/format/journal.md, row 3z) is no
+// problem: at the end of the last segment, at the end of a segment before a
+// bad-header file, and in a deposed writer's segment after its records
+// reached the next segment's first LSN. Zeros where records are missing are.
+BOOST_AUTO_TEST_CASE(zeroed_space_is_no_problem) {
+  const std::string zeros(4096, '\0');
+  TempDir last;
+  WriteBytes(SegPath(last.path(), 1), Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1) + zeros);
+  Scan s = RunScan(last.path());
+  BOOST_CHECK(s.problems.empty());
+  BOOST_CHECK_EQUAL(s.summary.records, 2u);
+  TempDir deposed;
+  WriteBytes(SegPath(deposed.path(), 1), Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1) + zeros);
+  WriteBytes(SegPath(deposed.path(), 2), Hdr(2, 2, 3) + Rec(2, 3, 2));
+  s = RunScan(deposed.path());
+  BOOST_CHECK(s.problems.empty());
+  BOOST_CHECK_EQUAL(s.summary.records, 3u);
+  TempDir before_bad_header;
+  WriteBytes(SegPath(before_bad_header.path(), 1), Hdr(1, 1, 1) + Rec(1, 1, 1) + zeros);
+  WriteBytes(SegPath(before_bad_header.path(), 2), Hdr(2, 1, 2).substr(0, 20));
+  s = RunScan(before_bad_header.path());
+  for (const ScanProblem& p : s.problems) BOOST_CHECK_MESSAGE(p.kind != ScanProblemKind::kTornTail, p.detail);
+  TempDir missing;
+  WriteBytes(SegPath(missing.path(), 1), Hdr(1, 1, 1) + Rec(1, 1, 1) + zeros);
+  WriteBytes(SegPath(missing.path(), 2), Hdr(2, 2, 3) + Rec(2, 3, 2));
+  s = RunScan(missing.path());
+  BOOST_CHECK_GE(s.summary.corruptions, 1u);
+}
+
 BOOST_AUTO_TEST_CASE(lsn_gap_and_repeat) {
   TempDir tmp;
   WriteBytes(SegPath(tmp.path(), 1), Hdr(1, 1, 1) + Rec(1, 1, 1) + Rec(1, 2, 1) + Rec(1, 4, 1));

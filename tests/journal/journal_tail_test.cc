@@ -574,6 +574,58 @@ BOOST_AUTO_TEST_CASE(bad_record_below_the_limit_is_corruption) {
   BOOST_CHECK_MESSAGE(st.IsCorruption(), "after 10 calls: " << st.ToString() << ", tail at lsn " << t.next_lsn());
 }
 
+// Zeros where a record at or below the limit should be (the writer's zeroed
+// space, journal_format.h) are "not written yet" for a while, as the end of
+// the file is; after 5 s at the same place they are corruption, not an
+// endless wait.
+BOOST_AUTO_TEST_CASE(zeros_below_the_limit_wait_then_are_corruption) {
+  class Clock : public EnvWrapper {
+   public:
+    Clock() : EnvWrapper(Env::Default()) {}
+    uint64_t NowMonotonicNanos() override { return now_ns; }
+    uint64_t now_ns = 1'000'000'000;
+  } clock;
+  TempDir tmp;
+  JournalOptions o = MakeOptions(&clock, tmp.Sub("journal"), 1);
+  BOOST_REQUIRE(Journal::Create(o).ok());
+  {
+    auto j = Journal::Open(o);
+    BOOST_REQUIRE(j.ok());
+    AppendN(**j, 5);
+    BOOST_REQUIRE((*j)->Close().ok());
+  }
+  ReadResult r = ReadAll(o.env, o.dir, o.volume_id);
+  BOOST_REQUIRE_EQUAL(r.records.size(), 5u);
+  const std::string path = SegPath(o.dir, r.records[4].segment_seq);
+  WriteBytes(path, ReadBytes(path) + std::string(8192, '\0'));
+  JournalTail t(&clock, o.dir, o.volume_id, 1);
+  std::vector<Record> out;
+  BOOST_REQUIRE(t.ReadUpTo(7, 1, 1 << 20, &out).ok());  // LSNs 6 and 7 "published", zeros on disk
+  BOOST_CHECK_EQUAL(out.size(), 5u);
+  clock.now_ns += 4'000'000'000;
+  BOOST_CHECK(t.ReadUpTo(7, 1, 1 << 20, &out).ok());  // still within the grace
+  // The writer's record arrives: read on.
+  {
+    auto j = Journal::Open(o);  // a new segment; LSN 6 there
+    BOOST_REQUIRE(j.ok());
+    AppendN(**j, 1);
+    BOOST_REQUIRE((*j)->Close().ok());
+  }
+  clock.now_ns += 2'000'000'000;
+  out.clear();
+  BOOST_CHECK(t.ReadUpTo(6, 1, 1 << 20, &out).ok());
+  BOOST_CHECK_EQUAL(out.size(), 1u);
+  // Zeros at LSN 7, published durable, for longer than the grace: corruption.
+  const uint64_t seq7 = SegmentSeqs(o.dir).back();
+  const std::string p7 = SegPath(o.dir, seq7);
+  WriteBytes(p7, ReadBytes(p7) + std::string(8192, '\0'));
+  BOOST_CHECK(t.ReadUpTo(7, 1, 1 << 20, &out).ok());
+  clock.now_ns += 5'000'000'001;
+  Status st = t.ReadUpTo(7, 1, 1 << 20, &out);
+  BOOST_CHECK_MESSAGE(st.IsCorruption(), st.ToString());
+  BOOST_CHECK_MESSAGE(st.ToString().find("zeros") != std::string::npos, st.ToString());
+}
+
 // A damaged length field in a record before the tail's start LSN (the
 // records it skips to reach its place) is bad bytes from disk: it may stop
 // the tail, but must not make it read (and allocate) what the length claims.
