@@ -268,15 +268,25 @@ std::shared_ptr<Client::Pending> Client::AddPendingLocked(const fs::Request& req
 void Client::NoteOpenLocked(Pending& p) {
   if (p.req.op == fs::Op::kRelease) opens_.erase(p.req.ino);
   if (p.req.op != fs::Op::kOpen) return;
-  OpenRecord& r = opens_[p.req.ino];
-  p.was_open = r.request_id != 0;
-  r.request_id = p.request_id;
-  // What a reconnect re-sends is a hold, not a new permission check: the
-  // file was opened when it was checked, and a chmod since (allowed while it
-  // is open) must not make the MDS drop an unlinked file still in use.
-  r.req = p.req;
-  r.req.creds = fs::Creds{};
-  r.req.flags = O_RDONLY;
+  p.was_open = opens_.count(p.req.ino) != 0;
+  NoteOpenLocked(p.request_id, OpenRequest(p.req.ino));
+}
+
+void Client::NoteOpenLocked(uint64_t request_id, fs::Request hold) {
+  OpenRecord& r = opens_[hold.ino];
+  r.request_id = request_id;
+  r.req = std::move(hold);
+}
+
+// What a reconnect re-sends for an open inode is a hold, not a new permission
+// check: the file was opened when it was checked, and a chmod since (allowed
+// while it is open) must not make the MDS drop an unlinked file still in use.
+fs::Request Client::OpenRequest(fs::Ino ino) {
+  fs::Request r;
+  r.op = fs::Op::kOpen;
+  r.ino = ino;
+  r.flags = O_RDONLY;
+  return r;
 }
 
 Status Client::SendLocked(int fd, const Pending& p, uint64_t oldest) {

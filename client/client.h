@@ -6,7 +6,9 @@
 // socket, and request ids are assigned under it, so frames go out in
 // request-id order; one reader thread matches replies to callers by request
 // id. The set of open inodes is updated when a kOpen / kRelease is sent (in
-// request-id order, the order the MDS applies them), not when answered.
+// request-id order, the order the MDS applies them), not when answered; a
+// kMknod with fs::kMknodOpen (a create that opens) adds its new inode when
+// answered, since only the reply names it (the MDS holds it from then on).
 //
 // Session rules (docs/format/wire-protocol.md): request ids increase per
 // session; every kRequest carries the lowest request id still awaiting a
@@ -134,6 +136,8 @@ class Client {
   bool Reconnect();
   void Resend(Conn conn);
   void NoteOpenLocked(Pending& p);
+  void NoteOpenLocked(uint64_t request_id, fs::Request hold);
+  static fs::Request OpenRequest(fs::Ino ino);
   void ReaderLoop();
   void OnReply(uint64_t request_id, const std::string& payload);
   void Disconnect(uint64_t gen);

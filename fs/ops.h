@@ -45,7 +45,7 @@ enum class Op : uint16_t {
 
   // --- Mutations: stamped by the MDS, journaled, applied by apply().
   kMknod = 100,        // parent, name, mode (S_IFREG/S_IFIFO/S_IFCHR/S_IFBLK/S_IFSOCK | perms), rdev,
-                       // umask; flags & kCreateExclusive irrelevant (always exclusive) -> entry
+                       // umask, flags & kMknodOpen (always exclusive)  -> entry
   kMkdir = 101,        // parent, name, mode, umask         -> entry
   kSymlink = 102,      // parent, name, data = target       -> entry
   kLink = 103,         // ino, new_parent, new_name          -> entry
@@ -75,6 +75,11 @@ const char* OpName(Op op);
 
 // Write flags.
 constexpr uint32_t kWriteAppend = 1;  // ignore offset, write at current end of file
+// Mknod flags. kMknodOpen: the MDS also registers the session as a holder of
+// the new inode (mds/open_table.h), as a kOpen would, before any later record
+// can unlink and reclaim it: FUSE's create in one round trip. apply() ignores
+// it; it only rides in the journal record.
+constexpr uint32_t kMknodOpen = 1;
 
 // Caller identity, checked by the POSIX rules in apply() and queries.
 struct Creds {

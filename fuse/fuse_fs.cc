@@ -189,6 +189,7 @@ void FuseFs::ReleaseInode(fs::Ino ino) {
     if (it == open_counts_.end()) return;
     if (--it->second > 0) return;
     open_counts_.erase(it);
+    stripe_released_at_[ino % stripe_released_at_.size()] = ++releases_sent_;
   }
   fs::Request r;
   r.op = fs::Op::kRelease;
@@ -197,6 +198,24 @@ void FuseFs::ReleaseInode(fs::Ino ino) {
   // lock held here keeps it ahead of any later open of the inode.
   Status s = client_->Post(r);
   if (!s.ok()) LOG_WARN("fuse", "release of %llu: %s", (unsigned long long)ino, s.ToString().c_str());
+}
+
+uint64_t FuseFs::ReleaseMark() {
+  std::lock_guard<std::mutex> l(open_mu_);
+  return releases_sent_;
+}
+
+int FuseFs::CountCreatedOpen(fuse_req_t req, fs::Ino ino, int flags, uint64_t mark) {
+  static_assert(std::tuple_size_v<decltype(stripes_)> == std::tuple_size_v<decltype(stripe_released_at_)>);
+  {
+    std::lock_guard<std::mutex> order(Stripe(ino));
+    std::lock_guard<std::mutex> l(open_mu_);
+    if (stripe_released_at_[ino % stripe_released_at_.size()] <= mark) {
+      open_counts_[ino]++;
+      return 0;
+    }
+  }
+  return OpenInode(req, ino, flags, nullptr, /*check_access=*/false);
 }
 
 }  // namespace baton::fuse

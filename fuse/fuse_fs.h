@@ -79,6 +79,15 @@ class FuseFs {
   // whatever the new file's mode.
   int OpenInode(fuse_req_t req, fs::Ino ino, int flags, fs::Attr* attr, bool check_access = true);
   void ReleaseInode(fs::Ino ino);
+  // create(2) in one round trip: a kMknod with fs::kMknodOpen makes the MDS
+  // hold the new inode for this session as it applies the create. Take
+  // ReleaseMark() before sending it; CountCreatedOpen then counts the open.
+  // The MDS keeps one hold per session, so if a release of an inode in the
+  // new inode's stripe was sent since the mark (another thread may have found
+  // the new file, opened and closed it, and so dropped that hold), it holds
+  // the inode again with a kOpen first, as the two-step create did.
+  uint64_t ReleaseMark();
+  int CountCreatedOpen(fuse_req_t req, fs::Ino ino, int flags, uint64_t mark);
 
  private:
   std::mutex& Stripe(fs::Ino ino) { return stripes_[ino % stripes_.size()]; }
@@ -98,6 +107,8 @@ class FuseFs {
   std::array<std::mutex, 64> stripes_;             // serialise open/release per inode
   std::mutex open_mu_;
   std::unordered_map<fs::Ino, uint64_t> open_counts_;  // GUARDED_BY(open_mu_)
+  uint64_t releases_sent_ = 0;                         // GUARDED_BY(open_mu_)
+  std::array<uint64_t, 64> stripe_released_at_{};      // GUARDED_BY(open_mu_): releases_sent_ at the stripe's last
 };
 
 FuseFs* FsOf(fuse_req_t req);

@@ -80,11 +80,13 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
   r.parent = parent;
   r.name = name;
   r.mode = S_IFREG | (mode & 07777);  // the kernel has applied the umask
+  r.flags = fs::kMknodOpen;            // and open it (POSIX grants the open whatever the mode)
+  const uint64_t mark = f->ReleaseMark();
   fs::Reply rep;
   int err = f->Call(r, &rep);
   fs::Attr attr = rep.attr;
   if (err == 0) {
-    err = f->OpenInode(req, attr.ino, fi->flags, nullptr, /*check_access=*/false);
+    err = f->CountCreatedOpen(req, attr.ino, fi->flags, mark);
   } else if (err == EEXIST && !(fi->flags & O_EXCL)) {
     err = OpenExisting(f, req, parent, name, fi, &attr);
   }

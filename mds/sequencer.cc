@@ -257,7 +257,14 @@ bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots, Replies& now) 
   if (stored.ok()) {
     LOG_INFO("mds", "session %016llx request %llu: resent, answered from the exactly-once table",
              static_cast<unsigned long long>(s.session_id), static_cast<unsigned long long>(s.request_id));
-    now.emplace_back(std::move(s.reply), std::move(stored).value());
+    fs::Reply rep = std::move(stored).value();
+    // The open of a create answered before a restart: held again, unless the
+    // file has been unlinked and is being reclaimed since.
+    if (!HoldCreated(s.session_id, s.req, rep)) {
+      rep = fs::Reply{};
+      rep.err = ENOENT;
+    }
+    now.emplace_back(std::move(s.reply), std::move(rep));
     return false;
   }
   if (!stored.status().IsNotFound()) FailStop("exactly-once lookup", stored.status());
@@ -285,6 +292,13 @@ void Sequencer::StampInto(Submission& s, std::vector<Slot>& slots) {
   slots.push_back(std::move(slot));
 }
 
+// For a kMknod with kMknodOpen answered with success: registers the session
+// as a holder of the new inode. False when that inode is being reclaimed.
+bool Sequencer::HoldCreated(uint64_t session_id, const fs::Request& req, const fs::Reply& rep) {
+  if (req.op != fs::Op::kMknod || !(req.flags & fs::kMknodOpen) || rep.err != 0) return true;
+  return opens_->Open(session_id, rep.attr.ino);
+}
+
 void Sequencer::AddReclaims(std::vector<Slot>& slots) {
   for (fs::Ino ino : reclaim_queue_) {
     if (orphans_.count(ino) == 0 || !opens_->TryMarkReclaiming(ino)) continue;
@@ -310,6 +324,10 @@ void Sequencer::CommitSlots(std::vector<Slot>& slots, Replies& out) {
     if (results[i].skipped) FailStop("apply", Status::Corruption("record at lsn " + std::to_string(ops[i].lsn) +
                                                                  " was skipped as already applied"));
     if (ops[i].rec.req.op == fs::Op::kReclaim) opens_->DoneReclaiming(ops[i].rec.req.ino);
+    // Before any later record can unlink the new inode (and before its reply).
+    bool held = HoldCreated(ops[i].rec.stamp.session_id, ops[i].rec.req, results[i].reply);
+    assert(held);  // a new inode number is never being reclaimed
+    (void)held;
   }
   {
     std::lock_guard<std::mutex> l(mu_);

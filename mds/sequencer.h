@@ -38,7 +38,9 @@
 // in frame order) and calls NoteReleased. An orphan is reclaimed only after
 // OpenTable::TryMarkReclaiming succeeded; orphans that appear before the
 // startup grace deadline are held until it, like the startup orphans (clients
-// are still re-sending their opens).
+// are still re-sending their opens). A kMknod with fs::kMknodOpen (FUSE's
+// create) registers its session as a holder right after the batch is applied
+// (HoldCreated), so the open needs no second round trip.
 // Every reply is sent only after its record is durable (DESIGN invariant 1:
 // we chose "acknowledged means durable" for every op, so clients never need
 // to keep answered requests). kFsync is therefore answered as soon as it is
@@ -166,6 +168,7 @@ class Sequencer {
   bool Classify(Submission& s, std::vector<Slot>& slots, Replies& now);
   void StampInto(Submission& s, std::vector<Slot>& slots);
   void AddReclaims(std::vector<Slot>& slots);
+  bool HoldCreated(uint64_t session_id, const fs::Request& req, const fs::Reply& rep);
   void CommitSlots(std::vector<Slot>& slots, Replies& out);
   // A batch's replies, in order: to the reply thread, or answered here.
   void Answer(Replies replies);

@@ -57,8 +57,10 @@ enum class FrameKind : uint16_t {
 };
 constexpr uint16_t kMaxFrameKind = 7;
 
-// The protocol version carried in HELLO. Version 1 is the only one.
-constexpr uint32_t kProtocolVersion = 1;
+// The protocol version carried in HELLO; an MDS speaks only its own. Version
+// 2 added fs::kMknodOpen (a create that also opens): a version-1 MDS would
+// ignore the flag and hold nothing, so the two do not mix.
+constexpr uint32_t kProtocolVersion = 2;
 
 // Byte length of the kRequest prefix (oldest_unreplied).
 constexpr size_t kRequestPrefixBytes = 8;

@@ -248,6 +248,37 @@ BOOST_AUTO_TEST_CASE(open_orphan_survives_restart_and_is_reclaimed_after) {
   BOOST_TEST(err == ENOENT);  // reclaimed at its last release
 }
 
+// A create that opens (fs::kMknodOpen) puts its new inode in the client's
+// open set when answered, so a reconnect re-sends a hold for it like for a
+// kOpen: the unlinked file outlives the restart and the grace period.
+BOOST_AUTO_TEST_CASE(create_that_opens_is_held_again_after_restart) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/500);
+  BOOST_REQUIRE(mds.Start());
+  auto c = Connect(mds.address());
+  fs::Request create = CreateReq(fs::kRootIno, "f");
+  create.flags = fs::kMknodOpen;
+  fs::Ino ino = MustCall(*c, create).attr.ino;
+  MustCall(*c, WriteReq(ino, 0, "data"));
+  fs::Request un = MkReq(fs::Op::kUnlink);
+  un.parent = fs::kRootIno;
+  un.name = "f";
+  MustCall(*c, un);
+  mds.Kill9();
+  BOOST_REQUIRE(mds.Start());
+  MustCall(*c, InoReq(fs::Op::kGetattr, ino));  // reconnected (and held again)
+  BOOST_TEST(c->stats().resent_opens == 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the grace period
+  BOOST_TEST(MustCall(*c, ReadReq(ino, 0, 10)).data == "data");
+  MustCall(*c, InoReq(fs::Op::kRelease, ino));
+  int err = 0;
+  for (int i = 0; i < 100 && err != ENOENT; i++) {
+    err = c->Call(InoReq(fs::Op::kGetattr, ino))->err;
+    if (err != ENOENT) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_TEST(err == ENOENT);  // reclaimed at its release
+}
+
 // An open that was still unanswered when the connection was lost is re-sent
 // as itself, not also as a hold: when it then fails (EACCES), nothing of it
 // stays open, on the client or on the MDS (review finding: the hold stayed

@@ -354,6 +354,57 @@ BOOST_AUTO_TEST_CASE(exactly_once_across_restart) {
   BOOST_TEST(mds.Terminate() == 0);
 }
 
+// A create with fs::kMknodOpen holds its new file for the session as a kOpen
+// would: another session's unlink leaves an orphan that is not reclaimed,
+// also after a restart, when the re-sent create is answered from the
+// exactly-once table and must hold it again; the release then reclaims it.
+BOOST_AUTO_TEST_CASE(create_that_opens_holds_the_file_also_when_resent) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/300);
+  BOOST_REQUIRE(mds.Start());
+  fs::Request create = CreateReq(fs::kRootIno, "held");
+  create.flags = fs::kMknodOpen;
+  uint64_t session;
+  fs::Ino ino;
+  {
+    auto s = RawSession::Open(mds.address(), 0);
+    BOOST_REQUIRE(s.ok());
+    session = (*s)->session_id();
+    auto c = (*s)->Call(1, 1, create);
+    BOOST_REQUIRE(c.ok() && c->err == 0);
+    ino = c->attr.ino;
+  }
+  auto other = Client::Connect({mds.address()});
+  BOOST_REQUIRE(other.ok());
+  MustCall(**other, WriteReq(ino, 0, "data"));
+  fs::Request un = MkReq(fs::Op::kUnlink);
+  un.parent = fs::kRootIno;
+  un.name = "held";
+  MustCall(**other, un);
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));  // past the grace period
+  BOOST_TEST(MustCall(**other, ReadReq(ino, 0, 10)).data == "data");  // held, not reclaimed
+
+  mds.Kill9();
+  BOOST_REQUIRE(mds.Start());
+  auto s = RawSession::Open(mds.address(), session);
+  BOOST_REQUIRE(s.ok());
+  auto again = (*s)->Call(1, 1, create);  // its reply was "lost": the stored one, and the hold again
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again->err == 0);
+  BOOST_TEST(again->attr.ino == ino);
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));  // past the new grace period
+  BOOST_TEST(MustCall(**other, ReadReq(ino, 0, 10)).data == "data");
+
+  auto released = (*s)->Call(2, 2, InoReq(fs::Op::kRelease, ino));
+  BOOST_REQUIRE(released.ok());
+  int err = 0;
+  for (int i = 0; i < 100 && err != ENOENT; i++) {
+    err = (*other)->Call(InoReq(fs::Op::kGetattr, ino))->err;
+    if (err != ENOENT) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_TEST(err == ENOENT);  // reclaimed at its release
+}
+
 BOOST_AUTO_TEST_CASE(second_mds_refuses) {
   TempDir dir;
   std::string vol = MakeVolume(dir);
