@@ -110,6 +110,7 @@ Status ApplyCreate(ApplyCtx& c) {
   BATON_RETURN_IF_ERROR(StoreInode(c, parent));
   c.st.inode_count++;
   c.res->reply.attr = n.attr;
+  c.res->reply.parent_attr = parent.attr;
   return Status::Ok();
 }
 
@@ -134,6 +135,7 @@ Status ApplyLink(ApplyCtx& c) {
   src.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, src));
   c.res->reply.attr = src.attr;
+  c.res->reply.parent_attr = dir.attr;
   return Status::Ok();
 }
 
@@ -148,6 +150,7 @@ Status ApplyUnlink(ApplyCtx& c) {
   BATON_RETURN_IF_ERROR(DelEntry(c, dir.attr.ino, c.req->name, dv.cookie));
   dir.attr.mtime_ns = dir.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, dir));
+  c.res->reply.parent_attr = dir.attr;
   return DropLink(c, &child);
 }
 
@@ -167,6 +170,7 @@ Status ApplyRmdir(ApplyCtx& c) {
   if (dir.attr.nlink > 2) dir.attr.nlink--;
   dir.attr.mtime_ns = dir.attr.ctime_ns = c.now();
   BATON_RETURN_IF_ERROR(StoreInode(c, dir));
+  c.res->reply.parent_attr = dir.attr;
   return DeleteInode(c, child);
 }
 

@@ -14,6 +14,8 @@
 //              u64 offset | u32 n entries (<= 4096) | n x entry |
 //              u8 has_statfs | [statfs: 6 x u64 + u32 name_max]
 //   entry:     name bytes (<= 255) | u64 ino | u32 type | u64 cookie | attr
+// Reply v2:    the v1 fields (version byte 2) | parent_attr. Written only
+//              when parent_attr.ino != 0, so every other reply keeps v1's bytes.
 // OpRecord v1: u8 version=1 | u64 session | u64 request | u64 oldest_unreplied |
 //              i64 time_ns | u64 new_ino | Request (with its own version)
 #include <cinttypes>
@@ -28,6 +30,7 @@ namespace {
 
 constexpr uint8_t kRequestVersion = 1;
 constexpr uint8_t kReplyVersion = 1;
+constexpr uint8_t kReplyWithParentVersion = 2;
 constexpr uint8_t kRecordVersion = 1;
 constexpr uint8_t kAttrVersion = 1;
 constexpr size_t kAttrBodyBytes = 8 + 4 * 4 + 8 * 3 + 8 * 3 + 8;
@@ -291,7 +294,8 @@ Status DecodeRequest(std::string_view in, Request* out) {
 std::string EncodeReply(const Reply& rep) {
   std::string s;
   s.reserve(128 + rep.data.size() + rep.entries.size() * 120);
-  PutU8(&s, kReplyVersion);
+  const bool with_parent = rep.parent_attr.ino != 0;
+  PutU8(&s, with_parent ? kReplyWithParentVersion : kReplyVersion);
   PutU32(&s, static_cast<uint32_t>(rep.err));
   PutAttr(&s, rep.attr);
   PutBytes(&s, rep.data);
@@ -306,6 +310,7 @@ std::string EncodeReply(const Reply& rep) {
   }
   PutU8(&s, rep.has_statfs ? 1 : 0);
   if (rep.has_statfs) PutStatfs(&s, rep.statfs);
+  if (with_parent) PutAttr(&s, rep.parent_attr);
   return s;
 }
 
@@ -314,12 +319,15 @@ Status DecodeReply(std::string_view in, Reply* out) {
   *out = Reply{};
   uint8_t v = 0;
   uint32_t err = 0;
-  if (!d.GetU8(&v) || v != kReplyVersion || !d.GetU32(&err)) return Malformed("reply");
+  if (!d.GetU8(&v) || (v != kReplyVersion && v != kReplyWithParentVersion) || !d.GetU32(&err)) {
+    return Malformed("reply");
+  }
   out->err = static_cast<int32_t>(err);
   if (out->err < 0 || out->err > 4095) return Malformed("reply errno");
   bool ok = GetAttr(d, &out->attr) && d.GetBytes(&out->data, kReplyDataMaxBytes) && d.GetU64(&out->offset) &&
             GetEntries(d, &out->entries) && d.GetBool(&out->has_statfs);
   if (ok && out->has_statfs) ok = GetStatfs(d, &out->statfs);
+  if (ok && v == kReplyWithParentVersion) ok = GetAttr(d, &out->parent_attr) && out->parent_attr.ino != 0;
   if (!ok || !d.done()) return Malformed("reply");
   return Status::Ok();
 }

@@ -177,6 +177,9 @@ struct Reply {
   std::vector<DirEntry> entries;
   bool has_statfs = false;
   StatfsInfo statfs;
+  // The directory an entry was made in or removed from, as the change left
+  // it (kMknod, kMkdir, kSymlink, kLink, kUnlink, kRmdir); ino 0 otherwise.
+  Attr parent_attr;
 };
 
 // Values the MDS fixes before journaling, so apply() is deterministic.

@@ -59,13 +59,31 @@ fs::Request FuseFs::NewRequest(fuse_req_t req, fs::Op op) const {
 }
 
 int FuseFs::Call(const fs::Request& r, fs::Reply* rep) {
+  const uint64_t sent_at = fs::IsQuery(r.op) ? changes_sent_.load() : ++changes_sent_;
   StatusOr<fs::Reply> got = client_->Call(r);
   if (!got.ok()) {
     LOG_WARN("fuse", "%s: %s", fs::OpName(r.op), got.status().ToString().c_str());
     return EIO;
   }
   *rep = std::move(*got);
+  if (rep->parent_attr.ino != 0) NoteParentAttr(rep->parent_attr, sent_at);
   return rep->err;
+}
+
+void FuseFs::NoteParentAttr(const fs::Attr& a, uint64_t sent_at) {
+  std::lock_guard<std::mutex> l(parent_mu_);
+  last_parent_ = {a, sent_at, std::chrono::steady_clock::now()};
+}
+
+bool FuseFs::TakeParentAttr(fs::Ino ino, fs::Attr* a, double* timeout_s) {
+  std::lock_guard<std::mutex> l(parent_mu_);
+  if (last_parent_.attr.ino != ino || last_parent_.sent_at != changes_sent_.load()) return false;
+  const double age_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_parent_.at).count();
+  if (age_s >= cfg_.attr_timeout_s) return false;
+  *a = last_parent_.attr;
+  *timeout_s = cfg_.attr_timeout_s - age_s;
+  last_parent_ = {};
+  return true;
 }
 
 void FuseFs::FillEntry(const fs::Attr& a, fuse_entry_param* e) const {
@@ -86,11 +104,11 @@ void FuseFs::ReplyEntry(fuse_req_t req, const fs::Attr& a) {
   if (fuse_reply_entry(req, &e) != 0) Forget(a.ino, 1);
 }
 
-void FuseFs::ReplyAttr(fuse_req_t req, const fs::Attr& a) {
+void FuseFs::ReplyAttr(fuse_req_t req, const fs::Attr& a, double timeout_s) {
   struct stat st;
   AttrToStat(a, &st);
   NoteAttr(a);
-  fuse_reply_attr(req, &st, cfg_.attr_timeout_s);
+  fuse_reply_attr(req, &st, timeout_s < 0 ? cfg_.attr_timeout_s : timeout_s);
 }
 
 void FuseFs::AddLookup(fs::Ino ino, uint64_t n) {

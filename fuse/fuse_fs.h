@@ -45,9 +45,20 @@ class FuseFs {
   // EIO when the client library gives up, which only a failover timeout does).
   int Call(const fs::Request& r, fs::Reply* rep);
 
+  // The kernel drops a directory's cached attributes after every entry made
+  // or removed in it, and default_permissions then asks GETATTR of it before
+  // the next lookup or create there. The MDS's reply to such a change carries
+  // the directory's attributes as the change left them (fs::Reply::
+  // parent_attr); TakeParentAttr answers that GETATTR with them, once, if
+  // this mount has sent no other change since the one that returned them
+  // (so they still show every change of this mount) and they are younger
+  // than attr_timeout (the answer's timeout is what is left of it: no staler
+  // than the kernel's own cache would have been).
+  bool TakeParentAttr(fs::Ino ino, fs::Attr* a, double* timeout_s);
+
   // Replies with an entry for a, counting the kernel's new lookup reference.
   void ReplyEntry(fuse_req_t req, const fs::Attr& a);
-  void ReplyAttr(fuse_req_t req, const fs::Attr& a);
+  void ReplyAttr(fuse_req_t req, const fs::Attr& a, double timeout_s = -1);  // < 0: attr_timeout
   void FillEntry(const fs::Attr& a, fuse_entry_param* e) const;
 
   // Lookup references the kernel holds (forget / batch_forget), with the
@@ -104,6 +115,16 @@ class FuseFs {
   std::unordered_map<fs::Ino, Known> lookups_;  // GUARDED_BY(lookup_mu_)
   std::mutex caps_mu_;
   std::unordered_map<fs::Ino, std::chrono::steady_clock::time_point> no_caps_until_;  // GUARDED_BY(caps_mu_)
+  void NoteParentAttr(const fs::Attr& a, uint64_t sent_at);
+
+  std::atomic<uint64_t> changes_sent_{0};  // requests sent that are not queries
+  struct ParentAttr {
+    fs::Attr attr;        // ino 0: none
+    uint64_t sent_at = 0;  // changes_sent_ just after the change that returned it was sent
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex parent_mu_;
+  ParentAttr last_parent_;  // GUARDED_BY(parent_mu_): only the last can still be current
   std::array<std::mutex, 64> stripes_;             // serialise open/release per inode
   std::mutex open_mu_;
   std::unordered_map<fs::Ino, uint64_t> open_counts_;  // GUARDED_BY(open_mu_)

@@ -43,6 +43,12 @@ void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 
 void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   FuseFs* f = FsOf(req);
+  fs::Attr known;
+  double timeout_s = 0;
+  if (f->TakeParentAttr(ino, &known, &timeout_s)) {
+    f->ReplyAttr(req, known, timeout_s);
+    return;
+  }
   fs::Request r = f->NewRequest(req, Op::kGetattr);
   r.ino = ino;
   fs::Reply rep;

@@ -73,7 +73,9 @@ uint64_t ImageHash(const FileImage& img) {
 
 bool SameReply(const fs::Reply& a, const fs::Reply& b) {
   return a.err == b.err && a.attr.ino == b.attr.ino && a.attr.size == b.attr.size && a.attr.nlink == b.attr.nlink &&
-         a.attr.mode == b.attr.mode && a.data == b.data && a.offset == b.offset;
+         a.attr.mode == b.attr.mode && a.data == b.data && a.offset == b.offset &&
+         a.parent_attr.ino == b.parent_attr.ino && a.parent_attr.nlink == b.parent_attr.nlink &&
+         a.parent_attr.mtime_ns == b.parent_attr.mtime_ns;
 }
 
 std::string DescribeReply(const fs::Reply& r) {

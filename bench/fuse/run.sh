@@ -29,6 +29,7 @@ usage: bench/fuse/run.sh [options]
   --samples FILE        keep the raw samples (one line per target, metric and round)
   --dir DIR             parent of the temp dir (default $TMPDIR or /tmp); everything runs on its disk
   --targets LIST        subset of local,passthrough,baton (default all three)
+  --no-fio              metadata and fsync'd-file workloads only (a quicker A/B of those)
   --build-dir DIR       build tree (default $BUILD_DIR, else REPO/build); the binaries below are
                         built in it with ninja when missing
   --baton PATH  --driver PATH  --passthrough PATH
@@ -39,11 +40,12 @@ EOF
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 COMMAND="bench/fuse/run.sh $*"
-QUICK=0 ROUNDS="" JSON="" SAMPLES_OUT="" PARENT="${TMPDIR:-/tmp}" TARGETS="local,passthrough,baton"
+QUICK=0 FIO=1 ROUNDS="" JSON="" SAMPLES_OUT="" PARENT="${TMPDIR:-/tmp}" TARGETS="local,passthrough,baton"
 BUILD_DIR="${BUILD_DIR:-}" BATON="" DRIVER="" PASSTHROUGH=""
 while (($#)); do
   case "$1" in
     --quick) QUICK=1 ;;
+    --no-fio) FIO=0 ;;
     --rounds) ROUNDS="${2:?}"; shift ;;
     --json) JSON="${2:?}"; shift ;;
     --samples) SAMPLES_OUT="${2:?}"; shift ;;
@@ -261,6 +263,7 @@ run_round() {
     if ! run_step "$DRIVER" run "$dir" --target "$target" --rounds 1 "${DRIVER_COUNTS[@]}"; then
       log "baton_fuse_bench on $target failed"; failed=1
     fi
+    ((FIO)) || continue
     log "round $round/$ROUNDS: $target: fio"
     run_fio "$target" "$dir" || failed=1
   done

@@ -73,6 +73,33 @@ BOOST_AUTO_TEST_CASE(hard_links_unlink_orphan_reclaim) {
   BOOST_TEST(fs.Getattr(d).err == 0);
 }
 
+// Each change of a directory's entries answers with the directory as it left
+// it (the FUSE client answers the kernel's next GETATTR of it from that); a
+// failed one, and every other op, with none.
+BOOST_AUTO_TEST_CASE(entry_changes_answer_with_the_parent_attr) {
+  Fs fs;
+  Ino d = fs.Mkdir(kRootIno, "d").attr.ino;
+  auto same_as_stored = [&](const Reply& r, Ino parent) {
+    Attr now = fs.Getattr(parent).attr;
+    return r.err == 0 && r.parent_attr.ino == parent && r.parent_attr.nlink == now.nlink &&
+           r.parent_attr.mtime_ns == now.mtime_ns && r.parent_attr.ctime_ns == now.ctime_ns &&
+           r.parent_attr.size == now.size && r.parent_attr.mode == now.mode;
+  };
+  Reply f = fs.Mknod(d, "f");
+  BOOST_TEST(same_as_stored(f, d));
+  Reply sub = fs.Mkdir(d, "sub");
+  BOOST_TEST(same_as_stored(sub, d));
+  BOOST_TEST(sub.parent_attr.nlink == 3u);  // the new subdirectory's ".."
+  BOOST_TEST(same_as_stored(fs.Do(Request{.op = Op::kSymlink, .parent = d, .name = "s", .data = "f"}).reply, d));
+  BOOST_TEST(same_as_stored(
+      fs.Do(Request{.op = Op::kLink, .ino = f.attr.ino, .new_parent = kRootIno, .new_name = "g"}).reply, kRootIno));
+  BOOST_TEST(same_as_stored(fs.Unlink(d, "f").reply, d));
+  BOOST_TEST(same_as_stored(fs.Do(Request{.op = Op::kRmdir, .parent = d, .name = "sub"}).reply, d));
+  BOOST_TEST(fs.Mknod(d, "s").parent_attr.ino == 0u);  // EEXIST
+  BOOST_TEST(fs.Write(f.attr.ino, 0, "x").parent_attr.ino == 0u);
+  BOOST_TEST(fs.Getattr(d).parent_attr.ino == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(unlink_rmdir_rules) {
   Fs fs;
   Ino d = fs.Mkdir(kRootIno, "d").attr.ino;

@@ -108,6 +108,35 @@ BOOST_AUTO_TEST_CASE(reply_and_attr_round_trip) {
   BOOST_TEST(!DecodeAttr(EncodeAttr(SampleAttr()).substr(1), &a).ok());
 }
 
+// A reply with a parent directory's attributes is version 2; one without
+// keeps version 1's bytes (stored replies of earlier binaries decode as
+// before), and a version 2 claiming parent inode 0 is malformed.
+BOOST_AUTO_TEST_CASE(reply_with_parent_attr) {
+  Reply r;
+  r.attr = SampleAttr();
+  std::string v1 = EncodeReply(r);
+  BOOST_TEST(static_cast<int>(v1[0]) == 1);
+  r.parent_attr = SampleAttr();
+  r.parent_attr.ino = 1;
+  std::string v2 = EncodeReply(r);
+  BOOST_TEST(static_cast<int>(v2[0]) == 2);
+  BOOST_TEST(v2.size() == v1.size() + EncodeAttr(Attr{}).size());
+  Reply back;
+  BOOST_REQUIRE(DecodeReply(v2, &back).ok());
+  BOOST_TEST(back.parent_attr.ino == 1u);
+  BOOST_TEST(back.parent_attr.mtime_ns == r.parent_attr.mtime_ns);
+  BOOST_TEST(EncodeReply(back) == v2);
+  BOOST_REQUIRE(DecodeReply(v1, &back).ok());
+  BOOST_TEST(back.parent_attr.ino == 0u);
+  for (size_t n = 0; n < v2.size(); n++) BOOST_TEST(!DecodeReply(v2.substr(0, n), &back).ok());
+  std::string no_parent = v1 + EncodeAttr(Attr{});
+  no_parent[0] = 2;
+  BOOST_TEST(DecodeReply(no_parent, &back).IsCorruption());
+  std::string v3 = v2;
+  v3[0] = 3;
+  BOOST_TEST(DecodeReply(v3, &back).IsCorruption());
+}
+
 BOOST_AUTO_TEST_CASE(rejects_bad_versions_ops_and_oversize) {
   OpRecord rec = SampleRecords()[0];
   std::string enc = EncodeOpRecord(rec);

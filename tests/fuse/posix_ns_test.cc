@@ -94,6 +94,40 @@ BOOST_AUTO_TEST_CASE(mkdir_rmdir_and_directory_link_counts) {
   BOOST_TEST(ERR(::stat((d + "/a").c_str(), &st)) == ENOENT);
 }
 
+// A directory's attributes right after an entry change in it (the kernel's
+// GETATTR is then answered from that change's reply, fuse/fuse_fs.h
+// TakeParentAttr) are those the change left: its time is the new entry's,
+// its link count counts the new subdirectory, and later changes show.
+BOOST_AUTO_TEST_CASE(directory_attributes_right_after_entry_changes) {
+  std::string d = FreshDir("parent_attr");
+  auto ns = [](const struct timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; };
+  int fd = ::open((d + "/f").c_str(), O_CREAT | O_WRONLY, 0644);
+  BOOST_REQUIRE(fd >= 0);
+  ::close(fd);
+  struct stat dir = StatOrZero(d);
+  struct stat f = StatOrZero(d + "/f");
+  BOOST_TEST(dir.st_nlink == 2u);
+  BOOST_TEST(ns(dir.st_mtim) == ns(f.st_ctim));  // one stamp for the create and its directory
+  BOOST_REQUIRE(::mkdir((d + "/s").c_str(), 0755) == 0);
+  dir = StatOrZero(d);
+  struct stat sub = StatOrZero(d + "/s");
+  BOOST_TEST(dir.st_nlink == 3u);
+  BOOST_TEST(ns(dir.st_mtim) == ns(sub.st_ctim));
+  BOOST_REQUIRE(::link((d + "/f").c_str(), (d + "/g").c_str()) == 0);
+  dir = StatOrZero(d);
+  BOOST_TEST(ns(dir.st_mtim) == ns(StatOrZero(d + "/g").st_ctim));
+  BOOST_REQUIRE(::rmdir((d + "/s").c_str()) == 0);
+  struct stat after_rmdir = StatOrZero(d);
+  BOOST_TEST(after_rmdir.st_nlink == 2u);
+  BOOST_TEST(ns(after_rmdir.st_mtim) >= ns(dir.st_mtim));
+  BOOST_REQUIRE(::chmod(d.c_str(), 0711) == 0);
+  BOOST_REQUIRE(::unlink((d + "/g").c_str()) == 0);
+  struct stat after_unlink = StatOrZero(d);
+  BOOST_TEST((after_unlink.st_mode & 07777) == 0711u);
+  BOOST_TEST(ns(after_unlink.st_mtim) >= ns(after_rmdir.st_mtim));
+  BOOST_TEST(ns(after_unlink.st_ctim) >= ns(after_unlink.st_mtim));
+}
+
 BOOST_AUTO_TEST_CASE(mknod_regular_fifo_and_devices) {
   std::string d = FreshDir("mknod");
   BOOST_TEST(::mknod((d + "/reg").c_str(), S_IFREG | 0600, 0) == 0);
