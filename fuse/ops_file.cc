@@ -87,6 +87,9 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
   fs::Attr attr = rep.attr;
   if (err == 0) {
     err = f->CountCreatedOpen(req, attr.ino, fi->flags, mark);
+    // A file just made has no xattrs: the kernel's security.capability
+    // question before its first write needs no round trip.
+    if (err == 0) f->NoteWithoutCaps(attr.ino);
   } else if (err == EEXIST && !(fi->flags & O_EXCL)) {
     err = OpenExisting(f, req, parent, name, fi, &attr);
   }
