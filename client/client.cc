@@ -116,6 +116,11 @@ ClientStats Client::stats() const {
   return stats_;
 }
 
+bool Client::AllAnswered() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return pending_.empty();
+}
+
 // One round over the known addresses: the last active first, a redirect's
 // hint next, each address at most once (addresses_ is bounded, so a round
 // ends however peers redirect).

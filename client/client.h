@@ -115,6 +115,10 @@ class Client {
   uint64_t highest_epoch_seen() const;
   std::string active_address() const;  // of the current connection ("" when none yet)
   ClientStats stats() const;
+  // True when every request sent so far has been answered. The MDS answers a
+  // mutation only once it is durable, so then everything this session has
+  // been told is durable: a barrier (kFsync) would wait for nothing.
+  bool AllAnswered() const;
   // Closes the session's connection; pending calls fail with kClosed.
   void Close();
   // Test hook: breaks the current connection as a network reset would.

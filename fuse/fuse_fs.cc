@@ -70,6 +70,14 @@ int FuseFs::Call(const fs::Request& r, fs::Reply* rep) {
   return rep->err;
 }
 
+int FuseFs::SyncBarrier(fuse_req_t req, fs::Ino ino) {
+  if (client_->AllAnswered()) return 0;
+  fs::Request r = NewRequest(req, fs::Op::kFsync);
+  r.ino = ino;
+  fs::Reply rep;
+  return Call(r, &rep);
+}
+
 void FuseFs::NoteParentAttr(const fs::Attr& a, uint64_t sent_at) {
   std::lock_guard<std::mutex> l(parent_mu_);
   last_parent_ = {a, sent_at, std::chrono::steady_clock::now()};

@@ -55,6 +55,13 @@ class FuseFs {
   // than attr_timeout (the answer's timeout is what is left of it: no staler
   // than the kernel's own cache would have been).
   bool TakeParentAttr(fs::Ino ino, fs::Attr* a, double* timeout_s);
+  // fsync and fsyncdir: 0 once every change of this mount that was answered
+  // before the call is durable. The MDS answers a change only once it is in
+  // the journal, so when nothing is awaiting an answer that is already true
+  // and no round trip is needed; otherwise a kFsync barrier waits for the
+  // session's earlier requests. (Early, not-yet-durable replies would end
+  // this shortcut.)
+  int SyncBarrier(fuse_req_t req, fs::Ino ino);
 
   // Replies with an entry for a, counting the kernel's new lookup reference.
   void ReplyEntry(fuse_req_t req, const fs::Attr& a);

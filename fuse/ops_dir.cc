@@ -57,11 +57,7 @@ void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
-  FuseFs* f = FsOf(req);
-  fs::Request r = f->NewRequest(req, Op::kFsync);
-  r.ino = ino;
-  fs::Reply rep;
-  fuse_reply_err(req, f->Call(r, &rep));
+  fuse_reply_err(req, FsOf(req)->SyncBarrier(req, ino));
 }
 
 // One kernel buffer being filled.

@@ -151,11 +151,7 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
 }
 
 void OpFsync(fuse_req_t req, fuse_ino_t ino, int /*datasync*/, fuse_file_info*) {
-  FuseFs* f = FsOf(req);
-  fs::Request r = f->NewRequest(req, Op::kFsync);
-  r.ino = ino;
-  fs::Reply rep;
-  fuse_reply_err(req, f->Call(r, &rep));
+  fuse_reply_err(req, FsOf(req)->SyncBarrier(req, ino));
 }
 
 void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info*) {

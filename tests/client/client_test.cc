@@ -248,6 +248,30 @@ BOOST_AUTO_TEST_CASE(open_orphan_survives_restart_and_is_reclaimed_after) {
   BOOST_TEST(err == ENOENT);  // reclaimed at its last release
 }
 
+// AllAnswered (the FUSE client's fsync shortcut) is false while any request
+// is unanswered, a posted one included, and true again once it is answered.
+BOOST_AUTO_TEST_CASE(all_answered_tracks_unanswered_requests) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  auto c = Connect(mds.address());
+  fs::Ino ino = MustCall(*c, CreateReq(fs::kRootIno, "f")).attr.ino;
+  BOOST_TEST(c->AllAnswered());
+  StopAndWait(mds.pid());
+  {
+    Finally resume([&] { ::kill(mds.pid(), SIGCONT); });
+    BOOST_REQUIRE(c->Post(WriteReq(ino, 0, "x")).ok());
+    BOOST_TEST(!c->AllAnswered());
+  }
+  bool answered = false;
+  for (int i = 0; i < 500 && !answered; i++) {
+    answered = c->AllAnswered();
+    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_TEST(answered);
+  BOOST_TEST(MustCall(*c, InoReq(fs::Op::kGetattr, ino)).attr.size == 1u);
+}
+
 // A create that opens (fs::kMknodOpen) puts its new inode in the client's
 // open set when answered, so a reconnect re-sends a hold for it like for a
 // kOpen: the unlinked file outlives the restart and the grace period.
