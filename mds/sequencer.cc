@@ -258,9 +258,7 @@ bool Sequencer::Classify(Submission& s, std::vector<Slot>& slots, Replies& now) 
     LOG_INFO("mds", "session %016llx request %llu: resent, answered from the exactly-once table",
              static_cast<unsigned long long>(s.session_id), static_cast<unsigned long long>(s.request_id));
     fs::Reply rep = std::move(stored).value();
-    // The open of a create answered before a restart: held again, unless the
-    // file has been unlinked and is being reclaimed since.
-    if (!HoldCreated(s.session_id, s.req, rep)) {
+    if (!HoldResentCreate(s.session_id, s.req, rep)) {
       rep = fs::Reply{};
       rep.err = ENOENT;
     }
@@ -292,11 +290,33 @@ void Sequencer::StampInto(Submission& s, std::vector<Slot>& slots) {
   slots.push_back(std::move(slot));
 }
 
-// For a kMknod with kMknodOpen answered with success: registers the session
-// as a holder of the new inode. False when that inode is being reclaimed.
+namespace {
+bool IsCreateThatOpened(const fs::Request& req, const fs::Reply& rep) {
+  return req.op == fs::Op::kMknod && (req.flags & fs::kMknodOpen) && rep.err == 0;
+}
+}  // namespace
+
+// For a kMknod with kMknodOpen just applied with success: registers the
+// session as a holder of the new inode. False when that inode is being
+// reclaimed (never, for a new inode number).
 bool Sequencer::HoldCreated(uint64_t session_id, const fs::Request& req, const fs::Reply& rep) {
-  if (req.op != fs::Op::kMknod || !(req.flags & fs::kMknodOpen) || rep.err != 0) return true;
+  if (!IsCreateThatOpened(req, rep)) return true;
   return opens_->Open(session_id, rep.attr.ino);
+}
+
+// The same for a re-sent one answered from the exactly-once table: its file
+// may have been unlinked and reclaimed since (the client reconnected after
+// the grace period), so, as HandleOpen does, register first, then check that
+// the inode is still there. False (and nothing held) when it is not.
+bool Sequencer::HoldResentCreate(uint64_t session_id, const fs::Request& req, const fs::Reply& rep) {
+  if (!IsCreateThatOpened(req, rep)) return true;
+  if (!opens_->Open(session_id, rep.attr.ino)) return false;
+  fs::Request probe;
+  probe.op = fs::Op::kGetattr;
+  probe.ino = rep.attr.ino;
+  if (Query(probe).err == 0) return true;
+  if (opens_->Release(session_id, rep.attr.ino)) NoteReleased(rep.attr.ino);
+  return false;
 }
 
 void Sequencer::AddReclaims(std::vector<Slot>& slots) {

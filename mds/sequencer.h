@@ -169,6 +169,7 @@ class Sequencer {
   void StampInto(Submission& s, std::vector<Slot>& slots);
   void AddReclaims(std::vector<Slot>& slots);
   bool HoldCreated(uint64_t session_id, const fs::Request& req, const fs::Reply& rep);
+  bool HoldResentCreate(uint64_t session_id, const fs::Request& req, const fs::Reply& rep);
   void CommitSlots(std::vector<Slot>& slots, Replies& out);
   // A batch's replies, in order: to the reply thread, or answered here.
   void Answer(Replies replies);

@@ -405,6 +405,47 @@ BOOST_AUTO_TEST_CASE(create_that_opens_holds_the_file_also_when_resent) {
   BOOST_TEST(err == ENOENT);  // reclaimed at its release
 }
 
+// A create that opens whose reply was lost, re-sent only after its file was
+// unlinked by another session and reclaimed (the client came back after the
+// grace period): the stored success would hand out a file that is gone, so
+// the MDS answers ENOENT and holds nothing (review finding).
+BOOST_AUTO_TEST_CASE(create_that_opens_resent_after_its_file_was_reclaimed) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/300);
+  BOOST_REQUIRE(mds.Start());
+  fs::Request create = CreateReq(fs::kRootIno, "gone");
+  create.flags = fs::kMknodOpen;
+  uint64_t session;
+  fs::Ino ino;
+  {
+    auto s = RawSession::Open(mds.address(), 0);
+    BOOST_REQUIRE(s.ok());
+    session = (*s)->session_id();
+    auto c = (*s)->Call(1, 1, create);
+    BOOST_REQUIRE(c.ok() && c->err == 0);
+    ino = c->attr.ino;
+  }
+  mds.Kill9();  // the hold is gone with the process; nobody re-sends it
+  BOOST_REQUIRE(mds.Start());
+  auto other = Client::Connect({mds.address()});
+  BOOST_REQUIRE(other.ok());
+  fs::Request un = MkReq(fs::Op::kUnlink);
+  un.parent = fs::kRootIno;
+  un.name = "gone";
+  MustCall(**other, un);
+  int err = 0;
+  for (int i = 0; i < 200 && err != ENOENT; i++) {  // reclaimed once the grace period is over
+    err = (*other)->Call(InoReq(fs::Op::kGetattr, ino))->err;
+    if (err != ENOENT) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_REQUIRE(err == ENOENT);
+  auto s = RawSession::Open(mds.address(), session);
+  BOOST_REQUIRE(s.ok());
+  auto again = (*s)->Call(1, 1, create);
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again->err == ENOENT);
+}
+
 BOOST_AUTO_TEST_CASE(second_mds_refuses) {
   TempDir dir;
   std::string vol = MakeVolume(dir);
