@@ -59,33 +59,57 @@ fs::Request FuseFs::NewRequest(fuse_req_t req, fs::Op op) const {
 }
 
 int FuseFs::Call(const fs::Request& r, fs::Reply* rep) {
-  const uint64_t sent_at = fs::IsQuery(r.op) ? changes_sent_.load() : ++changes_sent_;
+  const bool change = !fs::IsQuery(r.op);
+  uint64_t reconnects = 0;
+  if (change) reconnects = ChangeSent();
   StatusOr<fs::Reply> got = client_->Call(r);
+  if (change) ChangeAnswered(got.ok() ? got->parent_attr : fs::Attr{}, reconnects);
   if (!got.ok()) {
+    abandoned_++;  // its fate is unknown to this mount (SyncBarrier)
     LOG_WARN("fuse", "%s: %s", fs::OpName(r.op), got.status().ToString().c_str());
     return EIO;
   }
   *rep = std::move(*got);
-  if (rep->parent_attr.ino != 0) NoteParentAttr(rep->parent_attr, sent_at);
   return rep->err;
 }
 
 int FuseFs::SyncBarrier(fuse_req_t req, fs::Ino ino) {
-  if (client_->AllAnswered()) return 0;
+  // A call given up on (-o failover_timeout) is no longer awaited, but the
+  // MDS may still apply it: then only a kFsync barrier says it is durable.
+  const uint64_t abandoned = abandoned_.load();
+  if (abandoned == abandoned_synced_.load() && client_->AllAnswered()) return 0;
   fs::Request r = NewRequest(req, fs::Op::kFsync);
   r.ino = ino;
   fs::Reply rep;
-  return Call(r, &rep);
+  int err = Call(r, &rep);
+  if (err == 0) abandoned_synced_.store(abandoned);
+  return err;
 }
 
-void FuseFs::NoteParentAttr(const fs::Attr& a, uint64_t sent_at) {
+uint64_t FuseFs::ChangeSent() {
+  const uint64_t reconnects = client_->stats().reconnects;
   std::lock_guard<std::mutex> l(parent_mu_);
-  last_parent_ = {a, sent_at, std::chrono::steady_clock::now()};
+  changes_sent_++;
+  changes_unanswered_++;
+  return reconnects;
+}
+
+// A directory's attributes from a change's reply are kept only when no other
+// change of this mount is unanswered (one sent earlier but applied later
+// could still change the directory) and the session did not reconnect during
+// the call (the answer may then be one stored before an outage).
+void FuseFs::ChangeAnswered(const fs::Attr& parent, uint64_t reconnects_before) {
+  const bool same_connection = parent.ino != 0 && client_->stats().reconnects == reconnects_before;
+  std::lock_guard<std::mutex> l(parent_mu_);
+  if (same_connection && changes_unanswered_ == 1) {
+    last_parent_ = {parent, changes_sent_, std::chrono::steady_clock::now()};
+  }
+  changes_unanswered_--;
 }
 
 bool FuseFs::TakeParentAttr(fs::Ino ino, fs::Attr* a, double* timeout_s) {
   std::lock_guard<std::mutex> l(parent_mu_);
-  if (last_parent_.attr.ino != ino || last_parent_.sent_at != changes_sent_.load()) return false;
+  if (last_parent_.attr.ino != ino || last_parent_.sent_at != changes_sent_) return false;
   const double age_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_parent_.at).count();
   if (age_s >= cfg_.attr_timeout_s) return false;
   *a = last_parent_.attr;

@@ -50,17 +50,19 @@ class FuseFs {
   // the next lookup or create there. The MDS's reply to such a change carries
   // the directory's attributes as the change left them (fs::Reply::
   // parent_attr); TakeParentAttr answers that GETATTR with them, once, if
-  // this mount has sent no other change since the one that returned them
-  // (so they still show every change of this mount) and they are younger
-  // than attr_timeout (the answer's timeout is what is left of it: no staler
-  // than the kernel's own cache would have been).
+  // this mount has sent no other change since the one that returned them,
+  // none was unanswered when they came, and the session did not reconnect
+  // meanwhile (so they show every change of this mount), and they are
+  // younger than attr_timeout (the answer's timeout is what is left of it:
+  // no staler than the kernel's own cache would have been).
   bool TakeParentAttr(fs::Ino ino, fs::Attr* a, double* timeout_s);
   // fsync and fsyncdir: 0 once every change of this mount that was answered
   // before the call is durable. The MDS answers a change only once it is in
   // the journal, so when nothing is awaiting an answer that is already true
-  // and no round trip is needed; otherwise a kFsync barrier waits for the
-  // session's earlier requests. (Early, not-yet-durable replies would end
-  // this shortcut.)
+  // and no round trip is needed; otherwise (a request in flight, or a call
+  // given up on since the last barrier, which the MDS may still apply) a
+  // kFsync barrier waits for the session's earlier requests. (Early,
+  // not-yet-durable replies would end this shortcut.)
   int SyncBarrier(fuse_req_t req, fs::Ino ino);
 
   // Replies with an entry for a, counting the kernel's new lookup reference.
@@ -122,16 +124,20 @@ class FuseFs {
   std::unordered_map<fs::Ino, Known> lookups_;  // GUARDED_BY(lookup_mu_)
   std::mutex caps_mu_;
   std::unordered_map<fs::Ino, std::chrono::steady_clock::time_point> no_caps_until_;  // GUARDED_BY(caps_mu_)
-  void NoteParentAttr(const fs::Attr& a, uint64_t sent_at);
+  uint64_t ChangeSent();  // returns the client's reconnect count
+  void ChangeAnswered(const fs::Attr& parent, uint64_t reconnects_before);
 
-  std::atomic<uint64_t> changes_sent_{0};  // requests sent that are not queries
   struct ParentAttr {
-    fs::Attr attr;        // ino 0: none
-    uint64_t sent_at = 0;  // changes_sent_ just after the change that returned it was sent
+    fs::Attr attr;         // ino 0: none
+    uint64_t sent_at = 0;  // changes_sent_ when it was kept
     std::chrono::steady_clock::time_point at;
   };
   std::mutex parent_mu_;
-  ParentAttr last_parent_;  // GUARDED_BY(parent_mu_): only the last can still be current
+  uint64_t changes_sent_ = 0;        // GUARDED_BY(parent_mu_): requests sent that are not queries
+  uint64_t changes_unanswered_ = 0;  // GUARDED_BY(parent_mu_)
+  ParentAttr last_parent_;           // GUARDED_BY(parent_mu_): only the last can still be current
+  std::atomic<uint64_t> abandoned_{0};         // calls given up on (timeouts)
+  std::atomic<uint64_t> abandoned_synced_{0};  // abandoned_ as of the last kFsync barrier
   std::array<std::mutex, 64> stripes_;             // serialise open/release per inode
   std::mutex open_mu_;
   std::unordered_map<fs::Ino, uint64_t> open_counts_;  // GUARDED_BY(open_mu_)
