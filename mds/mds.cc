@@ -245,6 +245,21 @@ int TakeOver(Ctx& ctx, std::unique_ptr<Lease> lease, std::unique_ptr<fs::MetaSto
     return 1;
   }
   st = ReplayJournal(ctx.vol, *store);
+  if (st.IsNotFound()) {
+    // This MDS's store is older than the journal's first record: it was
+    // re-seeded (as a standby) while the active went on trimming, and won the
+    // election before it could catch up. Seed it again from the best store
+    // the journal now covers (the last active's own), then replay.
+    LOG_WARN("mds", "%s: %s; re-seeding the metadata store before the replay", ctx.name.c_str(),
+             st.message().c_str());
+    StatusOr<std::unique_ptr<fs::MetaStore>> reseeded = ReseedOwnStore(ctx.vol, ctx.name, std::move(store));
+    if (!reseeded.ok()) {
+      LOG_ERROR("mds", "cannot re-seed the metadata store: %s", reseeded.status().ToString().c_str());
+      return 1;
+    }
+    store = std::move(reseeded).value();
+    st = ReplayJournal(ctx.vol, *store);
+  }
   if (!st.ok()) {
     if (st.code() == Code::kNoSpace) LogVolumeFull(o.volume_path);
     LOG_ERROR("mds", "replay failed: %s", st.ToString().c_str());
