@@ -354,6 +354,27 @@ BOOST_AUTO_TEST_CASE(exactly_once_across_restart) {
   BOOST_TEST(mds.Terminate() == 0);
 }
 
+namespace {
+
+fs::Request CreateThatOpens(const std::string& name) {
+  fs::Request create = CreateReq(fs::kRootIno, name);
+  create.flags = fs::kMknodOpen;
+  return create;
+}
+
+// Sends create as request 1 of a new raw session, which then disconnects:
+// returns the new inode, *session the session id (to re-send it later).
+fs::Ino FirstCreateOfNewSession(const std::string& address, const fs::Request& create, uint64_t* session) {
+  auto s = RawSession::Open(address, 0);
+  BOOST_REQUIRE(s.ok());
+  *session = (*s)->session_id();
+  auto c = (*s)->Call(1, 1, create);
+  BOOST_REQUIRE(c.ok() && c->err == 0);
+  return c->attr.ino;
+}
+
+}  // namespace
+
 // A create with fs::kMknodOpen holds its new file for the session as a kOpen
 // would: another session's unlink leaves an orphan that is not reclaimed,
 // also after a restart, when the re-sent create is answered from the
@@ -362,18 +383,9 @@ BOOST_AUTO_TEST_CASE(create_that_opens_holds_the_file_also_when_resent) {
   TempDir dir;
   MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/300);
   BOOST_REQUIRE(mds.Start());
-  fs::Request create = CreateReq(fs::kRootIno, "held");
-  create.flags = fs::kMknodOpen;
+  fs::Request create = CreateThatOpens("held");
   uint64_t session;
-  fs::Ino ino;
-  {
-    auto s = RawSession::Open(mds.address(), 0);
-    BOOST_REQUIRE(s.ok());
-    session = (*s)->session_id();
-    auto c = (*s)->Call(1, 1, create);
-    BOOST_REQUIRE(c.ok() && c->err == 0);
-    ino = c->attr.ino;
-  }
+  fs::Ino ino = FirstCreateOfNewSession(mds.address(), create, &session);
   auto other = Client::Connect({mds.address()});
   BOOST_REQUIRE(other.ok());
   MustCall(**other, WriteReq(ino, 0, "data"));
@@ -413,18 +425,9 @@ BOOST_AUTO_TEST_CASE(create_that_opens_resent_after_its_file_was_reclaimed) {
   TempDir dir;
   MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/300);
   BOOST_REQUIRE(mds.Start());
-  fs::Request create = CreateReq(fs::kRootIno, "gone");
-  create.flags = fs::kMknodOpen;
+  fs::Request create = CreateThatOpens("gone");
   uint64_t session;
-  fs::Ino ino;
-  {
-    auto s = RawSession::Open(mds.address(), 0);
-    BOOST_REQUIRE(s.ok());
-    session = (*s)->session_id();
-    auto c = (*s)->Call(1, 1, create);
-    BOOST_REQUIRE(c.ok() && c->err == 0);
-    ino = c->attr.ino;
-  }
+  fs::Ino ino = FirstCreateOfNewSession(mds.address(), create, &session);
   mds.Kill9();  // the hold is gone with the process; nobody re-sends it
   BOOST_REQUIRE(mds.Start());
   auto other = Client::Connect({mds.address()});
