@@ -77,7 +77,7 @@ void Client::OnReply(uint64_t request_id, const std::string& payload) {
     auto o = opens_.find(p.req.ino);
     if (o != opens_.end() && o->second.request_id == p.request_id && (!p.was_open || p.internal)) opens_.erase(o);
   }
-  if (p.req.op == fs::Op::kMknod && (p.req.flags & fs::kMknodOpen) && rep.err == 0) {
+  if (fs::IsCreateThatOpened(p.req, rep)) {
     // A create that opened its file: now open like any kOpen (before the
     // caller can send the release).
     NoteOpenLocked(p.request_id, OpenRequest(rep.attr.ino));

@@ -182,6 +182,11 @@ struct Reply {
   Attr parent_attr;
 };
 
+// A kMknod with kMknodOpen that succeeded: its session now holds the new inode.
+inline bool IsCreateThatOpened(const Request& req, const Reply& rep) {
+  return req.op == Op::kMknod && (req.flags & kMknodOpen) != 0 && rep.err == 0;
+}
+
 // Values the MDS fixes before journaling, so apply() is deterministic.
 struct Stamp {
   uint64_t session_id = 0;  // 0 for internal records (kReclaim)

@@ -290,17 +290,11 @@ void Sequencer::StampInto(Submission& s, std::vector<Slot>& slots) {
   slots.push_back(std::move(slot));
 }
 
-namespace {
-bool IsCreateThatOpened(const fs::Request& req, const fs::Reply& rep) {
-  return req.op == fs::Op::kMknod && (req.flags & fs::kMknodOpen) && rep.err == 0;
-}
-}  // namespace
-
 // For a kMknod with kMknodOpen just applied with success: registers the
 // session as a holder of the new inode. False when that inode is being
 // reclaimed (never, for a new inode number).
 bool Sequencer::HoldCreated(uint64_t session_id, const fs::Request& req, const fs::Reply& rep) {
-  if (!IsCreateThatOpened(req, rep)) return true;
+  if (!fs::IsCreateThatOpened(req, rep)) return true;
   return opens_->Open(session_id, rep.attr.ino);
 }
 
@@ -309,7 +303,7 @@ bool Sequencer::HoldCreated(uint64_t session_id, const fs::Request& req, const f
 // the grace period), so, as HandleOpen does, register first, then check that
 // the inode is still there. False (and nothing held) when it is not.
 bool Sequencer::HoldResentCreate(uint64_t session_id, const fs::Request& req, const fs::Reply& rep) {
-  if (!IsCreateThatOpened(req, rep)) return true;
+  if (!fs::IsCreateThatOpened(req, rep)) return true;
   if (!opens_->Open(session_id, rep.attr.ino)) return false;
   fs::Request probe;
   probe.op = fs::Op::kGetattr;
