@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -43,12 +44,13 @@ Status Handshake(int fd, uint64_t session_id, const std::string& name, uint64_t 
 }  // namespace
 
 Client::Client(std::vector<std::string> addresses, const ClientOptions& options)
-    : addresses_(std::move(addresses)), options_(options) {}
+    : addresses_(std::move(addresses)), options_(options), bell_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 StatusOr<std::unique_ptr<Client>> Client::Connect(const std::vector<std::string>& addresses,
                                                   const ClientOptions& options) {
   if (addresses.empty()) return Status::InvalidArgument("no MDS address");
   std::unique_ptr<Client> c(new Client(addresses, options));
+  if (c->bell_fd_ < 0) return Status::IOError("eventfd for the client's reader thread", errno);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.initial_connect_timeout_ms);
   for (;;) {
     Conn conn;
@@ -66,7 +68,10 @@ StatusOr<std::unique_ptr<Client>> Client::Connect(const std::vector<std::string>
   return c;
 }
 
-Client::~Client() { Close(); }
+Client::~Client() {
+  Close();
+  proto::CloseFd(bell_fd_);
+}
 
 void Client::Close() {
   {
@@ -75,10 +80,17 @@ void Client::Close() {
     if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
     cv_.notify_all();
     watchdog_cv_.notify_all();
+    RingBellLocked();
   }
   if (watchdog_.joinable()) watchdog_.join();
   if (reader_.joinable()) reader_.join();
   if (resender_.joinable()) resender_.join();
+  {
+    // A caller holding the read role returns from its recv (shut down
+    // above) and lets go; only then may the fd be closed.
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return !reading_; });
+  }
   std::lock_guard<std::mutex> w(write_mu_);
   std::lock_guard<std::mutex> l(mu_);
   proto::CloseFd(fd_);
@@ -249,6 +261,7 @@ void Client::Install(const Conn& conn, bool first) {
     return;
   }
   fd_ = conn.fd;
+  decoder_ = proto::FrameDecoder();  // nobody holds the read role while disconnected
   gen_++;
   connected_ = true;
   session_id_ = conn.hello.session_id;
@@ -333,7 +346,13 @@ StatusOr<std::shared_ptr<Client::Pending>> Client::Enqueue(const fs::Request& re
   return p;
 }
 
-Status Client::Post(const fs::Request& req) { return Enqueue(req).status(); }
+Status Client::Post(const fs::Request& req) {
+  StatusOr<std::shared_ptr<Pending>> queued = Enqueue(req);
+  if (!queued.ok()) return queued.status();
+  std::lock_guard<std::mutex> l(mu_);
+  if (!reading_ && role_waiters_ == 0) WakeReaderLocked(kReadHandOff);  // nobody waits to read its reply
+  return Status::Ok();
+}
 
 StatusOr<fs::Reply> Client::Call(const fs::Request& req) {
   StatusOr<std::shared_ptr<Pending>> queued = Enqueue(req);
@@ -350,24 +369,33 @@ StatusOr<fs::Reply> Client::Call(const fs::Request& req) {
 }
 
 bool Client::WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p) {
-  auto ready = [&] { return p->done || closing_; };
-  if (options_.call_timeout_ms < 0 && options_.outage_timeout_ms < 0) {
-    cv_.wait(l, ready);
-    return true;
-  }
-  const auto deadline = options_.call_timeout_ms < 0
-                            ? Clock::time_point::max()
-                            : Clock::now() + std::chrono::milliseconds(options_.call_timeout_ms);
+  const bool timed = options_.call_timeout_ms >= 0 || options_.outage_timeout_ms >= 0;
   const auto start = Clock::now();
-  while (!ready()) {
-    auto now = Clock::now();
+  const auto deadline = options_.call_timeout_ms < 0 ? Clock::time_point::max()
+                                                     : start + std::chrono::milliseconds(options_.call_timeout_ms);
+  // With a deadline, every wait (reading included) is cut into slices of
+  // this, so the outage timeout is checked.
+  constexpr auto kSlice = std::chrono::milliseconds(50);
+  while (!p->done && !closing_) {
+    const auto now = Clock::now();
     if (now >= deadline) return false;
     // Each call gives the MDS the whole outage timeout to come back, counted
     // from the call or from the loss of the connection, whichever is later.
     if (options_.outage_timeout_ms >= 0 && !connected_ &&
         now - std::max(start, down_since_) >= std::chrono::milliseconds(options_.outage_timeout_ms))
       return false;
-    cv_.wait_until(l, std::min(deadline, now + std::chrono::milliseconds(50)));
+    const auto until = timed ? std::min(deadline, now + kSlice) : Clock::time_point::max();
+    if (!reading_ && connected_) {  // read for ourselves (client.h, the read role)
+      ReadForCallerLocked(l, p, until);
+      continue;
+    }
+    role_waiters_++;
+    if (timed) {
+      cv_.wait_until(l, until);
+    } else {
+      cv_.wait(l);
+    }
+    role_waiters_--;
   }
   return true;
 }

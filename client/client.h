@@ -4,21 +4,37 @@
 // Call() is thread-safe and pipelined: many threads may have requests in
 // flight on the one connection. A writer mutex serialises frames on the
 // socket, and request ids are assigned under it, so frames go out in
-// request-id order; one reader thread matches replies to callers by request
-// id. The set of open inodes is updated when a kOpen / kRelease is sent (in
+// request-id order.
+//
+// The read role (leader/follower): at most one thread reads the connection
+// at a time, and whoever holds the role hands each reply to its caller by
+// request id. A caller waiting for its reply takes the role itself whenever
+// it is free and reads until its own reply is in (with a deadline, in
+// slices of 50 ms, so the deadline is kept). A lone caller thus wakes
+// straight from its own recv: no thread hand-off, which cost a wake-up and
+// a context switch per call when a reader thread read every reply. The
+// reader thread takes the role only when no caller will: for a request
+// nobody waits on (Post) once kReadHandOff passed without a caller taking
+// it, after a reconnect, and when the peer closes or resets a connection
+// nobody is reading (it watches for that with POLLRDHUP, which arriving
+// replies do not wake, so an idle session re-sends its opens at once after
+// an MDS restart). It alone reconnects.
+//
+// The set of open inodes is updated when a kOpen / kRelease is sent (in
 // request-id order, the order the MDS applies them), not when answered; a
 // kMknod with fs::kMknodOpen (a create that opens) adds its new inode when
 // answered, since only the reply names it (the MDS holds it from then on).
 //
 // Session rules (docs/format/wire-protocol.md): request ids increase per
 // session; every kRequest carries the lowest request id still awaiting a
-// reply. On connection loss the reader thread reconnects (after 5 ms, then
+// reply. On connection loss (seen by the holder of the read role, which
+// disconnects) the reader thread reconnects (after 5 ms, then
 // backing off to every reconnect_interval_ms; each address in turn), re-opens the same
 // session id and hands the new connection to a resender thread, which
 // re-sends kOpen for every inode this client holds open (so the MDS keeps
 // those orphans), then every unanswered request in request-id order with its
 // original request id, all under the writer mutex (new calls cannot overtake
-// them) while the reader thread keeps reading replies; the MDS's exactly-once table
+// them) while replies are read meanwhile; the MDS's exactly-once table
 // answers any that were already applied with the original reply. Callers
 // wait through the outage (call_timeout_ms < 0: forever).
 //
@@ -59,6 +75,7 @@
 
 #include "base/status.h"
 #include "fs/ops.h"
+#include "proto/frame.h"
 #include "proto/messages.h"
 
 namespace baton::client {
@@ -92,6 +109,7 @@ struct ClientStats {
   uint64_t stale_refused = 0;    // HELLO_REPLYs from an active with a stale epoch
   uint64_t probe_rounds = 0;     // STATUS probe rounds while a request waited
   uint64_t probe_switches = 0;   // connections dropped: a probe found a newer active
+  uint64_t reader_thread_replies = 0;  // replies read by the reader thread, not by a waiting caller
 };
 
 class Client {
@@ -143,6 +161,18 @@ class Client {
   void NoteOpenLocked(uint64_t request_id, fs::Request hold);
   static fs::Request OpenRequest(fs::Ino ino);
   void ReaderLoop();
+  // The read role (above). ReadOne reads and hands over one frame, called by
+  // the role's holder with no lock held, waiting for it until `until`
+  // (time_point::max(): no limit); kLost when the connection failed (it is
+  // then disconnected).
+  enum class ReadResult { kFrame, kTimedOut, kLost };
+  ReadResult ReadOne(int fd, uint64_t gen, std::chrono::steady_clock::time_point until);
+  void ReadForCallerLocked(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p,
+                           std::chrono::steady_clock::time_point until);
+  void ReleaseReadLocked();                                  // REQUIRES(mu_)
+  void WakeReaderLocked(std::chrono::steady_clock::duration delay);  // REQUIRES(mu_)
+  bool WaitBell(std::unique_lock<std::mutex>& l, int watch_fd, int timeout_ms);
+  void RingBellLocked();  // REQUIRES(mu_)
   void OnReply(uint64_t request_id, const std::string& payload);
   void Disconnect(uint64_t gen);
   void SendIfConnectedLocked(const std::shared_ptr<Pending>& p);  // REQUIRES(write_mu_)
@@ -167,6 +197,14 @@ class Client {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable watchdog_cv_;  // with mu_: wakes the watchdog on Close
+  int bell_fd_ = -1;  // an eventfd: rung to wake the reader thread (RingBellLocked)
+  // The read role: whether a thread holds it, how many callers wait that
+  // would take it, and when the reader thread takes it if nobody has
+  // (time_point::max(): not needed).
+  bool reading_ = false;                                    // GUARDED_BY(mu_)
+  int role_waiters_ = 0;                                    // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point reader_due_ = std::chrono::steady_clock::time_point::max();  // GUARDED_BY(mu_)
+  proto::FrameDecoder decoder_;  // the current connection's; used only by the holder of the read role
   int fd_ = -1;                 // GUARDED_BY(mu_); closed only with write_mu_ held too
   uint64_t gen_ = 0;            // GUARDED_BY(mu_): connection generation
   bool connected_ = false;      // GUARDED_BY(mu_)

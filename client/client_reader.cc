@@ -1,6 +1,9 @@
-// The client's reader thread: matches replies to callers, and on a lost
-// connection reconnects, re-opens the session and re-sends.
+// The read role and the client's reader thread: whoever reads matches
+// replies to callers; on a lost connection the reader thread reconnects,
+// re-opens the session and re-sends.
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,47 +18,152 @@
 
 namespace baton::client {
 
+namespace {
+using Clock = std::chrono::steady_clock;
+}  // namespace
+
+// The reader thread: reconnects after a loss, and reads when no caller will
+// (the read role, client.h). While the role is free it also watches the
+// connection for the peer closing or resetting it (POLLRDHUP only: a poll
+// that asks for no POLLIN is not woken by arriving replies), so an idle
+// session notices an MDS restart at once and re-sends its opens (the MDS
+// reclaims unlinked files nobody re-opened after its grace period).
 void Client::ReaderLoop() {
   // Retries start fast (a standby takes over a dead active in tens of
   // milliseconds) and back off to reconnect_interval_ms.
   uint32_t retry_ms = 0;
-  for (;;) {
-    int fd;
-    uint64_t gen;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (closing_) return;
-      fd = connected_ ? fd_ : -1;
-      gen = gen_;
-    }
-    if (fd < 0) {
-      if (Reconnect()) {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!closing_) {
+    if (!connected_) {
+      if (reading_) {  // the holder that saw the loss has yet to let go
+        WaitBell(l, -1, -1);
+        continue;
+      }
+      l.unlock();
+      const bool ok = Reconnect();
+      if (ok) {
         retry_ms = 0;
       } else {
         retry_ms = std::min(options_.reconnect_interval_ms, std::max<uint32_t>(5, retry_ms * 2));
         std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
       }
+      l.lock();
+      if (ok) reader_due_ = Clock::now();  // the re-sent requests' replies, unless a caller reads them
       continue;
     }
-    proto::FrameDecoder dec;
-    proto::Frame f;
-    Status st;
-    while ((st = proto::ReadFrame(fd, &dec, &f)).ok()) {
-      if (f.kind == proto::FrameKind::kReply) {
-        OnReply(f.request_id, f.payload);
-        continue;
+    if (pending_.empty()) reader_due_ = Clock::time_point::max();
+    const bool role_free = !reading_ && role_waiters_ == 0;
+    const auto now = Clock::now();
+    if (!role_free || reader_due_ > now) {
+      int timeout_ms = -1;
+      if (role_free && reader_due_ != Clock::time_point::max()) {
+        timeout_ms = static_cast<int>(
+            std::chrono::ceil<std::chrono::milliseconds>(reader_due_ - now).count());
       }
-      if (f.kind == proto::FrameKind::kError) {
-        proto::ErrorBody e;
-        if (proto::DecodeErrorBody(f.payload, &e).ok()) st = Status::IOError("MDS error: " + e.message);
-      } else {
-        st = Status::Corruption("unexpected frame kind " + std::to_string(static_cast<int>(f.kind)));
-      }
-      break;
+      // Nobody reads: a closed connection would go unnoticed (above).
+      if (!WaitBell(l, reading_ ? -1 : fd_, timeout_ms)) continue;
+      if (reading_ || !connected_) continue;
+      // The peer closed or reset it: read what came before, up to the end.
     }
-    if (st.code() != Code::kClosed) LOG_WARN("client", "connection lost: %s", st.ToString().c_str());
-    Disconnect(gen);
+    reader_due_ = Clock::time_point::max();
+    reading_ = true;
+    const int fd = fd_;
+    const uint64_t gen = gen_;
+    bool ok;
+    do {
+      l.unlock();
+      ok = ReadOne(fd, gen, Clock::time_point::max()) == ReadResult::kFrame;
+      l.lock();
+      if (ok) stats_.reader_thread_replies++;
+    } while (ok && !closing_ && connected_ && gen_ == gen && role_waiters_ == 0 && !pending_.empty());
+    ReleaseReadLocked();
   }
+}
+
+// Waits, with l released, until the bell rings, timeout_ms passes (< 0:
+// no limit) or, if watch_fd >= 0, that connection is closed or reset by the
+// peer or shut down here. True in the last case. Called and returns with l
+// locked.
+bool Client::WaitBell(std::unique_lock<std::mutex>& l, int watch_fd, int timeout_ms) {
+  pollfd fds[2] = {{bell_fd_, POLLIN, 0}, {watch_fd, POLLRDHUP, 0}};
+  l.unlock();
+  int n = ::poll(fds, watch_fd >= 0 ? 2 : 1, timeout_ms);
+  if (n > 0 && (fds[0].revents & POLLIN) != 0) {
+    uint64_t v;
+    (void)!::read(bell_fd_, &v, sizeof v);
+  }
+  l.lock();
+  return n > 0 && watch_fd >= 0 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+// Wakes the reader thread out of WaitBell. Called with mu_ held.
+void Client::RingBellLocked() {
+  const uint64_t one = 1;
+  (void)!::write(bell_fd_, &one, sizeof one);
+}
+
+// Reads for p's caller, holding the read role, until p is answered, the
+// connection or the client goes, or `until` passes (a caller with a
+// deadline). Called and returns with l locked.
+void Client::ReadForCallerLocked(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p,
+                                 Clock::time_point until) {
+  reading_ = true;
+  const int fd = fd_;
+  const uint64_t gen = gen_;
+  while (!p->done && !closing_ && connected_ && gen_ == gen) {
+    l.unlock();
+    const ReadResult r = ReadOne(fd, gen, until);
+    l.lock();
+    if (r != ReadResult::kFrame) break;
+  }
+  ReleaseReadLocked();
+}
+
+// Hands the read role on: to a waiting caller if there is one, else, with
+// replies still due, to the reader thread after kReadHandOff (a caller that
+// comes meanwhile reads them itself); after a loss, to the reader thread to
+// reconnect.
+void Client::ReleaseReadLocked() {
+  reading_ = false;
+  if (closing_) {
+    cv_.notify_all();  // Close waits for the role to be let go
+  } else if (role_waiters_ > 0 && connected_) {
+    cv_.notify_all();
+  } else if (!connected_) {
+    RingBellLocked();  // to reconnect
+  } else if (!pending_.empty()) {
+    WakeReaderLocked(kReadHandOff);
+  }
+}
+
+// The reader thread takes the read role after delay unless someone has.
+void Client::WakeReaderLocked(Clock::duration delay) {
+  const auto due = Clock::now() + delay;
+  if (due >= reader_due_) return;
+  reader_due_ = due;
+  RingBellLocked();
+}
+
+Client::ReadResult Client::ReadOne(int fd, uint64_t gen, Clock::time_point until) {
+  proto::Frame f;
+  Status st = proto::ReadFrame(fd, &decoder_, &f, until);
+  if (st.code() == Code::kTimeout) return ReadResult::kTimedOut;
+  if (st.ok()) {
+    if (f.kind == proto::FrameKind::kReply) {
+      OnReply(f.request_id, f.payload);
+      return ReadResult::kFrame;
+    }
+    if (f.kind == proto::FrameKind::kError) {
+      proto::ErrorBody e;
+      st = proto::DecodeErrorBody(f.payload, &e).ok() ? Status::IOError("MDS error: " + e.message)
+                                                       : Status::Corruption("undecodable ERROR frame");
+    } else {
+      st = Status::Corruption("unexpected frame kind " + std::to_string(static_cast<int>(f.kind)));
+    }
+  }
+  if (st.code() != Code::kClosed) LOG_WARN("client", "connection lost: %s", st.ToString().c_str());
+  Disconnect(gen);
+  return ReadResult::kLost;
 }
 
 void Client::OnReply(uint64_t request_id, const std::string& payload) {
@@ -96,13 +204,15 @@ void Client::Disconnect(uint64_t gen) {
     fd = fd_;
     ::shutdown(fd, SHUT_RDWR);  // unblocks a writer stuck in send
   }
-  // Only this thread installs connections, so fd_ is still fd here.
+  // Only the reader thread installs connections, and only once this (the
+  // holder of the read role) let go: fd_ is still fd here.
   std::lock_guard<std::mutex> w(write_mu_);
   std::lock_guard<std::mutex> l(mu_);
   proto::CloseFd(fd);
   fd_ = -1;
   connected_ = false;
   down_since_ = std::chrono::steady_clock::now();
+  RingBellLocked();  // to reconnect, once the read role is let go
 }
 
 // Queues a re-open of every open inode, then collects every unanswered

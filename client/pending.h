@@ -25,6 +25,10 @@ struct Client::Pending {
   fs::Reply reply;
 };
 
+// How long a reply nobody waits for (a Post's) may wait for a caller to take
+// the read role before the reader thread reads it (client.h).
+inline constexpr auto kReadHandOff = std::chrono::milliseconds(1);
+
 // Reads one frame from fd, giving up with kTimeout at deadline (a peer that
 // trickles bytes cannot stretch the wait past it). kClosed on EOF.
 Status ReadFrameBefore(int fd, std::chrono::steady_clock::time_point deadline, proto::Frame* out);

@@ -1,7 +1,7 @@
 // QueryStatus (one STATUS exchange, no session: `baton status`), the
 // deadline-bounded frame read, and the client's watchdog, which probes the
 // other MDSs with STATUS while the active leaves a request unanswered.
-#include <poll.h>
+
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -20,25 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 Status ReadFrameBefore(int fd, Clock::time_point deadline, proto::Frame* out) {
   proto::FrameDecoder dec;
-  char buf[16 * 1024];
-  for (;;) {
-    StatusOr<bool> got = dec.Next(out);
-    if (!got.ok()) return got.status();
-    if (*got) return Status::Ok();
-    auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left_ms <= 0) return Status::Timeout("no answer from " + proto::PeerName(fd) + " in time");
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(left_ms));
-    if (r < 0 && errno != EINTR) return Status::IOError("poll", errno);
-    if (r <= 0) continue;
-    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0) return Status::Closed("connection closed by peer");
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return Status::IOError("recv", errno);
-    }
-    dec.Feed(std::string_view(buf, static_cast<size_t>(n)));
-  }
+  return proto::ReadFrame(fd, &dec, out, deadline);
 }
 
 StatusOr<proto::StatusInfo> QueryStatus(const std::string& addr, int timeout_ms) {

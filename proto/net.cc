@@ -123,16 +123,26 @@ Status WriteAll(int fd, std::string_view data) {
 
 Status SendFrame(int fd, const Frame& f) { return WriteAll(fd, EncodeFrame(f)); }
 
-Status ReadFrame(int fd, FrameDecoder* decoder, Frame* out) {
+Status ReadFrame(int fd, FrameDecoder* decoder, Frame* out, std::chrono::steady_clock::time_point deadline) {
+  using Clock = std::chrono::steady_clock;
+  const bool timed = deadline != Clock::time_point::max();
   char buf[64 * 1024];
   for (;;) {
     StatusOr<bool> got = decoder->Next(out);
     if (!got.ok()) return got.status();
     if (*got) return Status::Ok();
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (timed) {
+      const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left_ms <= 0) return Status::Timeout("no answer from " + PeerName(fd) + " in time");
+      pollfd p{fd, POLLIN, 0};
+      const int r = ::poll(&p, 1, static_cast<int>(left_ms));
+      if (r < 0 && errno != EINTR) return NetError("poll", errno);
+      if (r <= 0) continue;
+    }
+    ssize_t n = ::recv(fd, buf, sizeof buf, timed ? MSG_DONTWAIT : 0);
     if (n == 0) return Status::Closed("connection closed by peer");
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || (timed && errno == EAGAIN)) continue;
       return NetError("recv", errno);
     }
     decoder->Feed(std::string_view(buf, static_cast<size_t>(n)));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -25,8 +26,10 @@ StatusOr<int> ConnectTcp(const std::string& addr, int timeout_ms);
 Status WriteAll(int fd, std::string_view data);
 Status SendFrame(int fd, const Frame& f);
 // Reads until one whole frame is decoded. kClosed on EOF, kCorruption on a
-// bad frame (decoder->error() says which).
-Status ReadFrame(int fd, FrameDecoder* decoder, Frame* out);
+// bad frame (decoder->error() says which), kTimeout once `deadline` passed
+// with no whole frame (the bytes read so far stay in decoder).
+Status ReadFrame(int fd, FrameDecoder* decoder, Frame* out,
+                 std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 // "a.b.c.d:port" of the peer, for log lines.
 std::string PeerName(int fd);
 void CloseFd(int fd);

@@ -272,6 +272,63 @@ BOOST_AUTO_TEST_CASE(all_answered_tracks_unanswered_requests) {
   BOOST_TEST(MustCall(*c, InoReq(fs::Op::kGetattr, ino)).attr.size == 1u);
 }
 
+// The read role (client/client.h): a caller waiting for its reply reads it
+// itself, with a deadline or without, so no reply of a lone caller passes
+// through the reader thread; that thread reads only what nobody waits for
+// (a Post's reply), soon after it came.
+BOOST_AUTO_TEST_CASE(callers_read_their_own_replies) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  for (int64_t timeout_ms : {int64_t{-1}, int64_t{120000}}) {
+    BOOST_TEST_CONTEXT("call_timeout_ms " << timeout_ms) {
+      auto c = Connect(mds.address(), timeout_ms);
+      const fs::Ino ino = MustCall(*c, CreateReq(fs::kRootIno, "f" + std::to_string(timeout_ms))).attr.ino;
+      for (int i = 0; i < 200; i++) MustCall(*c, InoReq(fs::Op::kGetattr, ino));
+      BOOST_TEST(c->stats().reader_thread_replies == 0u);
+      BOOST_REQUIRE(c->Post(WriteReq(ino, 0, "x")).ok());
+      bool answered = false;
+      for (int i = 0; i < 500 && !answered; i++) {
+        answered = c->AllAnswered();
+        if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      BOOST_TEST(answered);
+      BOOST_TEST(c->stats().reader_thread_replies == 1u);
+      BOOST_TEST(MustCall(*c, InoReq(fs::Op::kGetattr, ino)).attr.size == 1u);
+    }
+  }
+}
+
+// Nobody reads an idle session's connection, yet a restarted MDS must get
+// its opens back before the orphan grace period ends: the reader thread sees
+// the connection close (POLLRDHUP) and reconnects with no call made.
+BOOST_AUTO_TEST_CASE(idle_session_re_sends_its_opens_after_a_restart) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/500);
+  BOOST_REQUIRE(mds.Start());
+  auto c = Connect(mds.address(), -1);
+  fs::Request create = CreateReq(fs::kRootIno, "f");
+  create.flags = fs::kMknodOpen;
+  const fs::Ino ino = MustCall(*c, create).attr.ino;
+  MustCall(*c, WriteReq(ino, 0, "data"));
+  fs::Request un = MkReq(fs::Op::kUnlink);
+  un.parent = fs::kRootIno;
+  un.name = "f";
+  MustCall(*c, un);
+  mds.Kill9();
+  BOOST_REQUIRE(mds.Start());
+  bool reconnected = false;
+  for (int i = 0; i < 300 && !reconnected; i++) {
+    reconnected = c->stats().reconnects == 1;
+    if (!reconnected) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_REQUIRE_MESSAGE(reconnected, "the idle session did not reconnect within 3 s");
+  BOOST_TEST(c->stats().resent_opens == 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the grace period
+  auto other = Connect(mds.address(), -1);  // a session that holds nothing
+  BOOST_TEST(MustCall(*other, ReadReq(ino, 0, 10)).data == "data");
+}
+
 // A create that opens (fs::kMknodOpen) puts its new inode in the client's
 // open set when answered, so a reconnect re-sends a hold for it like for a
 // kOpen: the unlinked file outlives the restart and the grace period.
