@@ -272,6 +272,20 @@ BOOST_AUTO_TEST_CASE(all_answered_tracks_unanswered_requests) {
   BOOST_TEST(MustCall(*c, InoReq(fs::Op::kGetattr, ino)).attr.size == 1u);
 }
 
+// Creates /f with a create that opens (fs::kMknodOpen: the session holds
+// it), writes "data" into it and unlinks it: an orphan only the hold keeps.
+fs::Ino CreateHeldThenUnlinked(Client& c) {
+  fs::Request create = CreateReq(fs::kRootIno, "f");
+  create.flags = fs::kMknodOpen;
+  const fs::Ino ino = MustCall(c, create).attr.ino;
+  MustCall(c, WriteReq(ino, 0, "data"));
+  fs::Request un = MkReq(fs::Op::kUnlink);
+  un.parent = fs::kRootIno;
+  un.name = "f";
+  MustCall(c, un);
+  return ino;
+}
+
 // The read role (client/client.h): a caller waiting for its reply reads it
 // itself, with a deadline or without, so no reply of a lone caller passes
 // through the reader thread; that thread reads only what nobody waits for
@@ -307,14 +321,7 @@ BOOST_AUTO_TEST_CASE(idle_session_re_sends_its_opens_after_a_restart) {
   MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/500);
   BOOST_REQUIRE(mds.Start());
   auto c = Connect(mds.address(), -1);
-  fs::Request create = CreateReq(fs::kRootIno, "f");
-  create.flags = fs::kMknodOpen;
-  const fs::Ino ino = MustCall(*c, create).attr.ino;
-  MustCall(*c, WriteReq(ino, 0, "data"));
-  fs::Request un = MkReq(fs::Op::kUnlink);
-  un.parent = fs::kRootIno;
-  un.name = "f";
-  MustCall(*c, un);
+  const fs::Ino ino = CreateHeldThenUnlinked(*c);
   mds.Kill9();
   BOOST_REQUIRE(mds.Start());
   bool reconnected = false;
@@ -337,14 +344,7 @@ BOOST_AUTO_TEST_CASE(create_that_opens_is_held_again_after_restart) {
   MdsProcess mds(MakeVolume(dir), FreeLocalAddress(), /*orphan_grace_ms=*/500);
   BOOST_REQUIRE(mds.Start());
   auto c = Connect(mds.address());
-  fs::Request create = CreateReq(fs::kRootIno, "f");
-  create.flags = fs::kMknodOpen;
-  fs::Ino ino = MustCall(*c, create).attr.ino;
-  MustCall(*c, WriteReq(ino, 0, "data"));
-  fs::Request un = MkReq(fs::Op::kUnlink);
-  un.parent = fs::kRootIno;
-  un.name = "f";
-  MustCall(*c, un);
+  const fs::Ino ino = CreateHeldThenUnlinked(*c);
   mds.Kill9();
   BOOST_REQUIRE(mds.Start());
   MustCall(*c, InoReq(fs::Op::kGetattr, ino));  // reconnected (and held again)
