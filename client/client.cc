@@ -350,7 +350,7 @@ Status Client::Post(const fs::Request& req) {
   StatusOr<std::shared_ptr<Pending>> queued = Enqueue(req);
   if (!queued.ok()) return queued.status();
   std::lock_guard<std::mutex> l(mu_);
-  if (!reading_ && role_waiters_ == 0) WakeReaderLocked(kReadHandOff);  // nobody waits to read its reply
+  if (!reading_ && role_waiters_ == 0) RoleFreeLocked();  // nobody waits to read its reply
   return Status::Ok();
 }
 
@@ -373,31 +373,38 @@ bool Client::WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pe
   const auto start = Clock::now();
   const auto deadline = options_.call_timeout_ms < 0 ? Clock::time_point::max()
                                                      : start + std::chrono::milliseconds(options_.call_timeout_ms);
-  // With a deadline, every wait (reading included) is cut into slices of
-  // this, so the outage timeout is checked.
-  constexpr auto kSlice = std::chrono::milliseconds(50);
+  bool answered = true;
   while (!p->done && !closing_) {
     const auto now = Clock::now();
-    if (now >= deadline) return false;
+    if (now >= deadline) {
+      answered = false;
+      break;
+    }
     // Each call gives the MDS the whole outage timeout to come back, counted
     // from the call or from the loss of the connection, whichever is later.
     if (options_.outage_timeout_ms >= 0 && !connected_ &&
-        now - std::max(start, down_since_) >= std::chrono::milliseconds(options_.outage_timeout_ms))
-      return false;
-    const auto until = timed ? std::min(deadline, now + kSlice) : Clock::time_point::max();
+        now - std::max(start, down_since_) >= std::chrono::milliseconds(options_.outage_timeout_ms)) {
+      answered = false;
+      break;
+    }
     if (!reading_ && connected_) {  // read for ourselves (client.h, the read role)
-      ReadForCallerLocked(l, p, until);
+      // Until the deadline: the outage timeout matters only once the
+      // connection is lost, and that ends the read.
+      ReadForCallerLocked(l, p, deadline);
       continue;
     }
     role_waiters_++;
     if (timed) {
-      cv_.wait_until(l, until);
+      // In slices, to check the outage timeout.
+      cv_.wait_until(l, std::min(deadline, now + std::chrono::milliseconds(50)));
     } else {
       cv_.wait(l);
     }
     role_waiters_--;
   }
-  return true;
+  // The last waiter leaving without reading frees the role (ReleaseReadLocked).
+  if (!reading_ && role_waiters_ == 0 && !closing_) RoleFreeLocked();
+  return answered;
 }
 
 }  // namespace baton::client

@@ -9,16 +9,20 @@
 // The read role (leader/follower): at most one thread reads the connection
 // at a time, and whoever holds the role hands each reply to its caller by
 // request id. A caller waiting for its reply takes the role itself whenever
-// it is free and reads until its own reply is in (with a deadline, in
-// slices of 50 ms, so the deadline is kept). A lone caller thus wakes
-// straight from its own recv: no thread hand-off, which cost a wake-up and
-// a context switch per call when a reader thread read every reply. The
+// it is free and reads until its own reply is in (or its deadline passes).
+// A lone caller thus wakes straight from its own recv: no thread hand-off,
+// which cost a wake-up and a context switch per call when a reader thread
+// read every reply. The
 // reader thread takes the role only when no caller will: for a request
 // nobody waits on (Post) once kReadHandOff passed without a caller taking
 // it, after a reconnect, and when the peer closes or resets a connection
 // nobody is reading (it watches for that with POLLRDHUP, which arriving
 // replies do not wake, so an idle session re-sends its opens at once after
-// an MDS restart). It alone reconnects.
+// an MDS restart). It alone reconnects. It is woken when the role frees up
+// only if it parked while the role was taken (RoleFreeLocked), so a lone
+// caller's calls ring nothing. While it holds the role for a Post's reply,
+// a caller that comes gets its reply from it (the old hand-off); that lasts
+// only as long as a release takes to answer.
 //
 // The set of open inodes is updated when a kOpen / kRelease is sent (in
 // request-id order, the order the MDS applies them), not when answered; a
@@ -170,6 +174,7 @@ class Client {
   void ReadForCallerLocked(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pending>& p,
                            std::chrono::steady_clock::time_point until);
   void ReleaseReadLocked();                                  // REQUIRES(mu_)
+  void RoleFreeLocked();                                     // REQUIRES(mu_)
   void WakeReaderLocked(std::chrono::steady_clock::duration delay);  // REQUIRES(mu_)
   bool WaitBell(std::unique_lock<std::mutex>& l, int watch_fd, int timeout_ms);
   void RingBellLocked();  // REQUIRES(mu_)
@@ -203,6 +208,7 @@ class Client {
   // (time_point::max(): not needed).
   bool reading_ = false;                                    // GUARDED_BY(mu_)
   int role_waiters_ = 0;                                    // GUARDED_BY(mu_)
+  bool reader_parked_ = false;  // GUARDED_BY(mu_): the reader thread sleeps until the role is free
   std::chrono::steady_clock::time_point reader_due_ = std::chrono::steady_clock::time_point::max();  // GUARDED_BY(mu_)
   proto::FrameDecoder decoder_;  // the current connection's; used only by the holder of the read role
   int fd_ = -1;                 // GUARDED_BY(mu_); closed only with write_mu_ held too

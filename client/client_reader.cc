@@ -52,16 +52,24 @@ void Client::ReaderLoop() {
       continue;
     }
     if (pending_.empty()) reader_due_ = Clock::time_point::max();
-    const bool role_free = !reading_ && role_waiters_ == 0;
     const auto now = Clock::now();
-    if (!role_free || reader_due_ > now) {
+    if (reading_ || role_waiters_ > 0) {
+      // Someone reads, or is about to: park until the role is free again
+      // (RoleFreeLocked rings), re-armed from scratch then.
+      reader_due_ = Clock::time_point::max();
+      reader_parked_ = true;
+      const bool closed = WaitBell(l, reading_ ? -1 : fd_, -1);
+      reader_parked_ = false;
+      if (!closed || reading_ || !connected_) continue;
+      // The peer closed or reset it: read what came before, up to the end.
+    } else if (reader_due_ > now) {
       int timeout_ms = -1;
-      if (role_free && reader_due_ != Clock::time_point::max()) {
+      if (reader_due_ != Clock::time_point::max()) {
         timeout_ms = static_cast<int>(
             std::chrono::ceil<std::chrono::milliseconds>(reader_due_ - now).count());
       }
-      // Nobody reads: a closed connection would go unnoticed (above).
-      if (!WaitBell(l, reading_ ? -1 : fd_, timeout_ms)) continue;
+      // Nobody reads: watch for the peer closing the connection (above).
+      if (!WaitBell(l, fd_, timeout_ms)) continue;
       if (reading_ || !connected_) continue;
       // The peer closed or reset it: read what came before, up to the end.
     }
@@ -119,20 +127,32 @@ void Client::ReadForCallerLocked(std::unique_lock<std::mutex>& l, const std::sha
   ReleaseReadLocked();
 }
 
-// Hands the read role on: to a waiting caller if there is one, else, with
-// replies still due, to the reader thread after kReadHandOff (a caller that
-// comes meanwhile reads them itself); after a loss, to the reader thread to
-// reconnect.
+// Hands the read role on: to a waiting caller if there is one (should they
+// all leave without reading, WaitReply calls RoleFreeLocked), else to the
+// reader thread (RoleFreeLocked).
 void Client::ReleaseReadLocked() {
   reading_ = false;
   if (closing_) {
     cv_.notify_all();  // Close waits for the role to be let go
   } else if (role_waiters_ > 0 && connected_) {
     cv_.notify_all();
-  } else if (!connected_) {
+  } else {
+    RoleFreeLocked();
+  }
+}
+
+// The read role is free and no caller waits to take it. The reader thread
+// must then reconnect after a loss, read what is still due (after
+// kReadHandOff: a caller that comes meanwhile reads it itself), and watch the
+// connection for the peer closing it; it is woken only if it parked while
+// the role was taken, so a lone caller's calls ring nothing.
+void Client::RoleFreeLocked() {
+  if (!connected_) {
     RingBellLocked();  // to reconnect
   } else if (!pending_.empty()) {
     WakeReaderLocked(kReadHandOff);
+  } else if (reader_parked_) {
+    RingBellLocked();
   }
 }
 
@@ -276,6 +296,9 @@ void Client::Resend(Conn conn) {
     if (closing_ || fd_ != fd) return;
     resend = CollectResendLocked();
     oldest = pending_.empty() ? 0 : pending_.begin()->first;
+    // The re-opens' replies: nobody waits for them (the reader thread may
+    // have looked at pending_ before they were added).
+    if (!reading_ && role_waiters_ == 0) RoleFreeLocked();
     LOG_INFO("client", "session %016llx reconnected to %s (epoch %llu); re-sending %zu requests",
              static_cast<unsigned long long>(session_id_), conn.addr.c_str(),
              static_cast<unsigned long long>(epoch_), resend.size());

@@ -336,6 +336,47 @@ BOOST_AUTO_TEST_CASE(idle_session_re_sends_its_opens_after_a_restart) {
   BOOST_TEST(MustCall(*other, ReadReq(ino, 0, 10)).data == "data");
 }
 
+// Review finding: the reader thread, woken while a caller held the read role
+// (here: rung for a Post's reply while a call waited on a stopped MDS),
+// parked until the role was free again, and nothing woke it
+// when the caller let go with nothing pending. It then no longer watched the
+// connection, and the kill -9 below went unnoticed by the idle session.
+BOOST_AUTO_TEST_CASE(reader_thread_watches_again_after_a_caller_held_the_role) {
+  TempDir dir;
+  MdsProcess mds(MakeVolume(dir), FreeLocalAddress());
+  BOOST_REQUIRE(mds.Start());
+  auto c = Connect(mds.address(), -1);
+  const fs::Ino ino = MustCall(*c, CreateReq(fs::kRootIno, "f")).attr.ino;
+  StatusOr<fs::Reply> called = Status::Closed("not called");
+  std::thread caller;
+  StopAndWait(mds.pid());
+  {
+    Finally resume([&] { ::kill(mds.pid(), SIGCONT); });
+    BOOST_REQUIRE(c->Post(WriteReq(ino, 0, "x")).ok());
+    // A mutation too: answered after the Post's, so the caller reads both
+    // and lets go with nothing pending.
+    caller = std::thread([&] { called = c->Call(WriteReq(ino, 1, "y")); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // past kReadHandOff, the caller reading
+  }
+  caller.join();
+  BOOST_REQUIRE(called.ok());
+  BOOST_TEST(called->err == 0);
+  bool answered = false;
+  for (int i = 0; i < 300 && !answered; i++) {
+    answered = c->AllAnswered();
+    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_REQUIRE(answered);
+  mds.Kill9();
+  BOOST_REQUIRE(mds.Start());
+  bool reconnected = false;
+  for (int i = 0; i < 300 && !reconnected; i++) {
+    reconnected = c->stats().reconnects == 1;
+    if (!reconnected) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_TEST(reconnected, "the idle session did not notice the restart within 3 s");
+}
+
 // A create that opens (fs::kMknodOpen) puts its new inode in the client's
 // open set when answered, so a reconnect re-sends a hold for it like for a
 // kOpen: the unlinked file outlives the restart and the grace period.
