@@ -140,6 +140,16 @@ void Verify(Client& c, Acked& acked) {
   BOOST_TEST_MESSAGE("verified " << checked << " files");
 }
 
+// Waits (bounded) until pred holds; false on timeout.
+bool Eventually(const std::function<bool()>& pred, int timeout_ms = 5000) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(reconnects_after_connection_reset) {
@@ -301,12 +311,7 @@ BOOST_AUTO_TEST_CASE(callers_read_their_own_replies) {
       for (int i = 0; i < 200; i++) MustCall(*c, InoReq(fs::Op::kGetattr, ino));
       BOOST_TEST(c->stats().reader_thread_replies == 0u);
       BOOST_REQUIRE(c->Post(WriteReq(ino, 0, "x")).ok());
-      bool answered = false;
-      for (int i = 0; i < 500 && !answered; i++) {
-        answered = c->AllAnswered();
-        if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      BOOST_TEST(answered);
+      BOOST_TEST(Eventually([&] { return c->AllAnswered(); }));
       BOOST_TEST(c->stats().reader_thread_replies == 1u);
       BOOST_TEST(MustCall(*c, InoReq(fs::Op::kGetattr, ino)).attr.size == 1u);
     }
@@ -324,12 +329,8 @@ BOOST_AUTO_TEST_CASE(idle_session_re_sends_its_opens_after_a_restart) {
   const fs::Ino ino = CreateHeldThenUnlinked(*c);
   mds.Kill9();
   BOOST_REQUIRE(mds.Start());
-  bool reconnected = false;
-  for (int i = 0; i < 300 && !reconnected; i++) {
-    reconnected = c->stats().reconnects == 1;
-    if (!reconnected) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  BOOST_REQUIRE_MESSAGE(reconnected, "the idle session did not reconnect within 3 s");
+  BOOST_REQUIRE_MESSAGE(Eventually([&] { return c->stats().reconnects == 1; }, 3000),
+                        "the idle session did not reconnect within 3 s");
   BOOST_TEST(c->stats().resent_opens == 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the grace period
   auto other = Connect(mds.address(), -1);  // a session that holds nothing
@@ -361,20 +362,11 @@ BOOST_AUTO_TEST_CASE(reader_thread_watches_again_after_a_caller_held_the_role) {
   caller.join();
   BOOST_REQUIRE(called.ok());
   BOOST_TEST(called->err == 0);
-  bool answered = false;
-  for (int i = 0; i < 300 && !answered; i++) {
-    answered = c->AllAnswered();
-    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  BOOST_REQUIRE(answered);
+  BOOST_REQUIRE(Eventually([&] { return c->AllAnswered(); }, 3000));
   mds.Kill9();
   BOOST_REQUIRE(mds.Start());
-  bool reconnected = false;
-  for (int i = 0; i < 300 && !reconnected; i++) {
-    reconnected = c->stats().reconnects == 1;
-    if (!reconnected) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  BOOST_TEST(reconnected, "the idle session did not notice the restart within 3 s");
+  BOOST_TEST(Eventually([&] { return c->stats().reconnects == 1; }, 3000),
+             "the idle session did not notice the restart within 3 s");
 }
 
 // A create that opens (fs::kMknodOpen) puts its new inode in the client's
@@ -673,15 +665,6 @@ std::unique_ptr<Client> ConnectTo(const std::vector<std::string>& addrs, const C
   auto c = Client::Connect(addrs, o);
   BOOST_REQUIRE_MESSAGE(c.ok(), c.status().ToString());
   return std::move(c).value();
-}
-
-// Waits (bounded) until pred holds; false on timeout.
-bool Eventually(const std::function<bool()>& pred, int timeout_ms = 5000) {
-  for (auto t0 = Clock::now(); !pred();) {
-    if (SecondsSince(t0) * 1000 > timeout_ms) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
 }
 
 }  // namespace
