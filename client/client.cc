@@ -350,7 +350,7 @@ Status Client::Post(const fs::Request& req) {
   StatusOr<std::shared_ptr<Pending>> queued = Enqueue(req);
   if (!queued.ok()) return queued.status();
   std::lock_guard<std::mutex> l(mu_);
-  if (!reading_ && role_waiters_ == 0) RoleFreeLocked();  // nobody waits to read its reply
+  RoleFreeLocked();  // nobody may wait to read its reply
   return Status::Ok();
 }
 
@@ -403,7 +403,7 @@ bool Client::WaitReply(std::unique_lock<std::mutex>& l, const std::shared_ptr<Pe
     role_waiters_--;
   }
   // The last waiter leaving without reading frees the role (ReleaseReadLocked).
-  if (!reading_ && role_waiters_ == 0 && !closing_) RoleFreeLocked();
+  if (!closing_) RoleFreeLocked();
   return answered;
 }
 

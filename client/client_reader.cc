@@ -53,24 +53,21 @@ void Client::ReaderLoop() {
     }
     if (pending_.empty()) reader_due_ = Clock::time_point::max();
     const auto now = Clock::now();
-    if (reading_ || role_waiters_ > 0) {
-      // Someone reads, or is about to: park until the role is free again
-      // (RoleFreeLocked rings), re-armed from scratch then.
-      reader_due_ = Clock::time_point::max();
-      reader_parked_ = true;
-      const bool closed = WaitBell(l, reading_ ? -1 : fd_, -1);
+    const bool busy = reading_ || role_waiters_ > 0;  // someone reads, or is about to
+    if (busy || reader_due_ > now) {
+      int timeout_ms = -1;
+      if (busy) {
+        // Park until the role is free again (RoleFreeLocked rings), re-armed
+        // from scratch then.
+        reader_due_ = Clock::time_point::max();
+        reader_parked_ = true;
+      } else if (reader_due_ != Clock::time_point::max()) {
+        timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(reader_due_ - now).count());
+      }
+      // While nobody reads, watch for the peer closing the connection (above).
+      const bool closed = WaitBell(l, reading_ ? -1 : fd_, timeout_ms);
       reader_parked_ = false;
       if (!closed || reading_ || !connected_) continue;
-      // The peer closed or reset it: read what came before, up to the end.
-    } else if (reader_due_ > now) {
-      int timeout_ms = -1;
-      if (reader_due_ != Clock::time_point::max()) {
-        timeout_ms = static_cast<int>(
-            std::chrono::ceil<std::chrono::milliseconds>(reader_due_ - now).count());
-      }
-      // Nobody reads: watch for the peer closing the connection (above).
-      if (!WaitBell(l, fd_, timeout_ms)) continue;
-      if (reading_ || !connected_) continue;
       // The peer closed or reset it: read what came before, up to the end.
     }
     reader_due_ = Clock::time_point::max();
@@ -141,14 +138,18 @@ void Client::ReleaseReadLocked() {
   }
 }
 
-// The read role is free and no caller waits to take it. The reader thread
-// must then reconnect after a loss, read what is still due (after
-// kReadHandOff: a caller that comes meanwhile reads it itself), and watch the
-// connection for the peer closing it; it is woken only if it parked while
-// the role was taken, so a lone caller's calls ring nothing.
+// Called whenever the read role may have become free with no caller
+// waiting to take it (a release, a Post, a waiter leaving, re-sends). The
+// reader thread must then reconnect after a loss, read what is still due
+// (after kReadHandOff: a caller that comes meanwhile reads it itself), and
+// watch the connection for the peer closing it; it is woken only if it
+// parked while the role was taken, so a lone caller's calls ring nothing.
 void Client::RoleFreeLocked() {
+  if (reading_) return;  // its holder calls this again when it lets go
   if (!connected_) {
     RingBellLocked();  // to reconnect
+  } else if (role_waiters_ > 0) {
+    return;  // a waiting caller takes it
   } else if (!pending_.empty()) {
     WakeReaderLocked(kReadHandOff);
   } else if (reader_parked_) {
@@ -298,7 +299,7 @@ void Client::Resend(Conn conn) {
     oldest = pending_.empty() ? 0 : pending_.begin()->first;
     // The re-opens' replies: nobody waits for them (the reader thread may
     // have looked at pending_ before they were added).
-    if (!reading_ && role_waiters_ == 0) RoleFreeLocked();
+    RoleFreeLocked();
     LOG_INFO("client", "session %016llx reconnected to %s (epoch %llu); re-sending %zu requests",
              static_cast<unsigned long long>(session_id_), conn.addr.c_str(),
              static_cast<unsigned long long>(epoch_), resend.size());
